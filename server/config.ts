@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((v) => protocols.some((p) => v.startsWith(`${p}:`)), {
+      message: `must start with ${protocols.map((p) => `${p}://`).join(' or ')}`,
+    });
+
+/** Every environment variable the service reads. README's configuration table mirrors this schema. */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: url(['postgres', 'postgresql']).optional(),
+  REDIS_URL: url(['redis', 'rediss']).optional(),
+  CONCIERGE_DATA_DIR: z.string().min(1).default('.data'),
+  CONCIERGE_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
+    .optional(),
+  CONCIERGE_ALLOW_LOCAL_ZENDESK: bool.default(false),
+  CONCIERGE_QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('concierge'),
+  CONCIERGE_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'like 1mb or 512kb').default('1mb'),
+  CONCIERGE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
+  CONCIERGE_SWEEP_AFTER_MS: z.coerce.number().int().min(1000).default(60_000),
+  CONCIERGE_RECONCILE_EVERY_MS: z.coerce.number().int().min(10_000).default(300_000),
+  CONCIERGE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
+  CONCIERGE_ZENDESK_RPM: z.coerce.number().int().min(1).default(400),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  AI_PROVIDER: z.enum(['local', 'bedrock']).optional(),
+  AWS_REGION: z.string().min(1).optional(),
+});
+
+export type Config = z.infer<typeof configSchema> & { dataDir: string };
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Treat empty strings as unset so `FOO=` in an env file means "use the default".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  return { ...parsed.data, dataDir: path.resolve(parsed.data.CONCIERGE_DATA_DIR) };
+}

@@ -1,0 +1,107 @@
+/**
+ * The Zendesk calls the service makes, as one interface. `server/zendesk/client.ts` implements it on
+ * node-zendesk; domain code depends only on this file.
+ */
+
+/** live: requests for a call in progress (create + screen pop); deferrable: post-call updates, lookups. */
+export type RequestPriority = 'live' | 'deferrable';
+
+export interface RequestOptions {
+  priority: RequestPriority;
+  /** Sent as Zendesk's `Idempotency-Key` header on creates, so a retried create returns the first ticket. */
+  idempotencyKey?: string;
+}
+
+export interface VoiceComment {
+  from: string;
+  to: string;
+  recording_url?: string;
+  started_at: string;
+  call_duration: number;
+  answered_by_id?: number;
+  transcription_text?: string;
+  location?: string;
+}
+
+export interface TicketComment {
+  body?: string;
+  html_body?: string;
+  public: boolean;
+}
+
+/** The subset of the Tickets API ticket object we write. */
+export interface TicketWrite {
+  subject?: string;
+  comment?: TicketComment;
+  voice_comment?: VoiceComment;
+  requester_id?: number;
+  assignee_id?: number;
+  external_id?: string;
+  tags?: string[];
+  additional_tags?: string[];
+  status?: 'new' | 'open' | 'pending' | 'hold' | 'solved';
+  via_id?: 44 | 45 | 46;
+}
+
+export interface CreatedTicket {
+  ticketId: number;
+  requesterId?: number;
+}
+
+export type ZendeskRequestKind =
+  | 'voice_ticket_create'
+  | 'ticket_create'
+  | 'ticket_update'
+  | 'screen_pop'
+  | 'user_search'
+  | 'user_create';
+
+export interface ZendeskApi {
+  /** POST /api/v2/channels/voice/tickets (Talk Partner Edition), with optional display_to_agent. */
+  createVoiceTicket(
+    ticket: TicketWrite & { via_id: 44 | 45 | 46 },
+    displayToAgent: number | undefined,
+    opts: RequestOptions,
+  ): Promise<CreatedTicket>;
+  /** POST /api/v2/tickets */
+  createTicket(ticket: TicketWrite, opts: RequestOptions): Promise<CreatedTicket>;
+  /** PUT /api/v2/tickets/{id} */
+  updateTicket(ticketId: number, ticket: TicketWrite, opts: RequestOptions): Promise<void>;
+  /** GET /api/v2/users/search?query=phone:… — first matching user id, or null. */
+  findUserByPhone(phoneE164: string, opts: RequestOptions): Promise<number | null>;
+  /** GET /api/v2/users/search?query=email:… — first matching user id, or null. */
+  findUserByEmail(email: string, opts: RequestOptions): Promise<number | null>;
+  /** POST /api/v2/users — an end user with this phone number. */
+  createEndUser(user: { name: string; phone: string }, opts: RequestOptions): Promise<number>;
+  /** POST /api/v2/channels/voice/agents/{agent}/tickets/{ticket}/display */
+  displayTicket(agentId: number, ticketId: number, opts: RequestOptions): Promise<void>;
+}
+
+/**
+ * Thrown by every ZendeskApi method on failure. `retriable` is false for 4xx that will never succeed
+ * (400, 401, 403, 404, 422…); 429 carries retryAfterMs from Retry-After; 5xx and network errors are retriable.
+ */
+export class ZendeskError extends Error {
+  constructor(
+    message: string,
+    public readonly status: number | undefined,
+    public readonly retriable: boolean,
+    public readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ZendeskError';
+  }
+}
+
+/** Thrown before a request is sent when the tenant's budget has no token for it within the wait allowed. */
+export class RateLimitedError extends Error {
+  constructor(public readonly retryAfterMs: number) {
+    super(`Zendesk request budget exhausted; retry in ${retryAfterMs} ms`);
+    this.name = 'RateLimitedError';
+  }
+}
+
+export type ZendeskCredentials =
+  | { kind: 'api_token'; email: string; token: string }
+  | { kind: 'oauth'; token: string };
