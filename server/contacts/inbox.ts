@@ -1,0 +1,193 @@
+import type { Db, Queryable } from '../store/db';
+import type { ContactEvent } from '../connect/types';
+
+export interface StoredEvent {
+  tenantId: string;
+  eventId: string;
+  contactId: string;
+  initialContactId: string;
+  eventType: string;
+  channel: string;
+  eventTime: string | null;
+  detail: ContactEvent;
+  status: 'pending' | 'done' | 'failed';
+  attempts: number;
+  lastError: string | null;
+}
+
+interface Row {
+  tenant_id: string;
+  event_id: string;
+  contact_id: string;
+  initial_contact_id: string;
+  event_type: string;
+  channel: string;
+  event_time: Date | string | null;
+  detail: ContactEvent;
+  status: StoredEvent['status'];
+  attempts: number;
+  last_error: string | null;
+}
+
+const toIso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
+const toEvent = (r: Row): StoredEvent => ({
+  tenantId: r.tenant_id,
+  eventId: r.event_id,
+  contactId: r.contact_id,
+  initialContactId: r.initial_contact_id,
+  eventType: r.event_type,
+  channel: r.channel,
+  eventTime: toIso(r.event_time),
+  detail: typeof r.detail === 'string' ? (JSON.parse(r.detail) as ContactEvent) : r.detail,
+  status: r.status,
+  attempts: r.attempts,
+  lastError: r.last_error,
+});
+
+/** The durable inbox of contact events: written before 202, drained by the contact-sync worker. */
+export class Inbox {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Stores events once per (tenant, event id) in one transaction. Returns the ones that were new;
+   * a transfer leg's contact id is mapped to its conversation at the same time.
+   */
+  async store(
+    tenantId: string,
+    events: ContactEvent[],
+    source: 'eventbridge' | 'reconcile' = 'eventbridge',
+  ): Promise<ContactEvent[]> {
+    if (events.length === 0) return [];
+    return this.db.tx(async (q) => {
+      const inserted = await q.query<{ event_id: string }>(
+        `INSERT INTO contact_events (tenant_id, event_id, contact_id, initial_contact_id, event_type, channel,
+                                     event_time, detail, source)
+         SELECT $1, e.event_id, e.contact_id, e.initial_contact_id, e.event_type, e.channel, e.event_time, e.detail, $3
+           FROM jsonb_to_recordset($2::jsonb) AS e(event_id text, contact_id text, initial_contact_id text,
+                                                  event_type text, channel text, event_time timestamptz, detail jsonb)
+         ON CONFLICT (tenant_id, event_id) DO NOTHING
+         RETURNING event_id`,
+        [
+          tenantId,
+          JSON.stringify(
+            events.map((e) => ({
+              event_id: e.eventId,
+              contact_id: e.contactId,
+              initial_contact_id: e.initialContactId,
+              event_type: e.eventType,
+              channel: e.channel,
+              event_time: e.time,
+              detail: e,
+            })),
+          ),
+          source,
+        ],
+      );
+      await mapLegs(q, tenantId, events);
+      const fresh = new Set(inserted.map((r) => r.event_id));
+      // The same event twice in one request counts once.
+      const seen = new Set<string>();
+      return events.filter((e) => fresh.has(e.eventId) && !seen.has(e.eventId) && seen.add(e.eventId));
+    });
+  }
+
+  async forContact(tenantId: string, initialContactId: string): Promise<StoredEvent[]> {
+    const rows = await this.db.query<Row>(
+      `SELECT * FROM contact_events WHERE tenant_id = $1 AND initial_contact_id = $2 ORDER BY event_time, received_at`,
+      [tenantId, initialContactId],
+    );
+    return rows.map(toEvent);
+  }
+
+  async get(tenantId: string, eventId: string): Promise<StoredEvent | null> {
+    const rows = await this.db.query<Row>(`SELECT * FROM contact_events WHERE tenant_id = $1 AND event_id = $2`, [
+      tenantId,
+      eventId,
+    ]);
+    return rows[0] ? toEvent(rows[0]) : null;
+  }
+
+  /** Marks every still-pending event of a conversation done: the state they describe is now in Zendesk. */
+  async markContactDone(tenantId: string, initialContactId: string, eventIds: string[]): Promise<void> {
+    await this.db.query(
+      `UPDATE contact_events SET status = 'done', processed_at = now(), last_error = NULL
+        WHERE tenant_id = $1 AND initial_contact_id = $2 AND event_id = ANY($3::text[]) AND status = 'pending'`,
+      [tenantId, initialContactId, eventIds],
+    );
+  }
+
+  async recordAttempt(tenantId: string, eventId: string, error: string | null): Promise<void> {
+    await this.db.query(
+      `UPDATE contact_events SET attempts = attempts + 1, last_attempt_at = now(), last_error = $3
+        WHERE tenant_id = $1 AND event_id = $2`,
+      [tenantId, eventId, error],
+    );
+  }
+
+  /** A 4xx that will never succeed: recorded with its reason and never retried automatically. */
+  async markFailed(tenantId: string, initialContactId: string, reason: string): Promise<void> {
+    await this.db.query(
+      `UPDATE contact_events SET status = 'failed', processed_at = now(), last_error = $3
+        WHERE tenant_id = $1 AND initial_contact_id = $2 AND status = 'pending'`,
+      [tenantId, initialContactId, reason.slice(0, 500)],
+    );
+  }
+
+  async failed(tenantId: string, limit = 100): Promise<StoredEvent[]> {
+    const rows = await this.db.query<Row>(
+      `SELECT * FROM contact_events WHERE tenant_id = $1 AND status = 'failed' ORDER BY processed_at DESC LIMIT $2`,
+      [tenantId, limit],
+    );
+    return rows.map(toEvent);
+  }
+
+  /** Pending events nobody finished recently: the sweeper re-enqueues them (Redis may have lost the jobs). */
+  async stale(olderThanMs: number, limit = 500): Promise<StoredEvent[]> {
+    const rows = await this.db.query<Row>(
+      `SELECT * FROM contact_events
+        WHERE status = 'pending'
+          AND received_at < now() - ($1::int * interval '1 millisecond')
+          AND (last_attempt_at IS NULL OR last_attempt_at < now() - ($1::int * interval '1 millisecond'))
+        ORDER BY received_at LIMIT $2`,
+      [olderThanMs, limit],
+    );
+    return rows.map(toEvent);
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    const rows = await this.db.query<{ status: string; n: string }>(
+      `SELECT status, count(*)::text AS n FROM contact_events GROUP BY status`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  /** Contact ids of this tenant for which an end (DISCONNECTED / COMPLETED) is in the inbox. */
+  async endedContactIds(tenantId: string, contactIds: string[]): Promise<Set<string>> {
+    if (contactIds.length === 0) return new Set();
+    const rows = await this.db.query<{ contact_id: string }>(
+      `SELECT DISTINCT contact_id FROM contact_events
+        WHERE tenant_id = $1 AND contact_id = ANY($2::text[]) AND event_type IN ('DISCONNECTED', 'COMPLETED')`,
+      [tenantId, contactIds],
+    );
+    return new Set(rows.map((r) => r.contact_id));
+  }
+
+  async knownContactIds(tenantId: string, contactIds: string[]): Promise<Set<string>> {
+    if (contactIds.length === 0) return new Set();
+    const rows = await this.db.query<{ contact_id: string }>(
+      `SELECT contact_id FROM contact_legs WHERE tenant_id = $1 AND contact_id = ANY($2::text[])`,
+      [tenantId, contactIds],
+    );
+    return new Set(rows.map((r) => r.contact_id));
+  }
+}
+
+async function mapLegs(q: Queryable, tenantId: string, events: ContactEvent[]): Promise<void> {
+  await q.query(
+    `INSERT INTO contact_legs (tenant_id, contact_id, initial_contact_id)
+     SELECT DISTINCT $1, l.contact_id, l.initial_contact_id
+       FROM jsonb_to_recordset($2::jsonb) AS l(contact_id text, initial_contact_id text)
+     ON CONFLICT DO NOTHING`,
+    [tenantId, JSON.stringify(events.map((e) => ({ contact_id: e.contactId, initial_contact_id: e.initialContactId })))],
+  );
+}

@@ -1,0 +1,93 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Db } from '../store/db';
+import type { Inbox } from '../contacts/inbox';
+import type { ContactRepo } from '../contacts/repo';
+import { ALL_QUEUES, type Queues } from '../queues/contracts';
+import type { TenantRepo } from '../tenants/repo';
+import type { Metrics } from '../metrics';
+import { connectEventsRouter } from './connect-events';
+import { errorHandler, notFound } from './errors';
+
+export interface AppDeps {
+  db: Db;
+  redis: Redis;
+  tenants: TenantRepo;
+  inbox: Inbox;
+  contacts: ContactRepo;
+  queues: Queues;
+  metrics: Metrics;
+  logger: Logger;
+  bodyLimit: string;
+}
+
+const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
+  Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref())]);
+
+/** Builds the express app; never listens (index/runtime does), so tests drive it with supertest. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 1);
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const check = async (fn: () => Promise<unknown>, what: string) => {
+      try {
+        await withTimeout(fn(), 2000, what);
+        return 'ok';
+      } catch (err) {
+        return `unavailable: ${(err as Error).message}`;
+      }
+    };
+    const [database, redis] = await Promise.all([check(() => deps.db.ping(), 'database'), check(() => deps.redis.ping(), 'redis')]);
+    const ok = database === 'ok' && redis === 'ok';
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { database, redis } });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    await Promise.all([
+      withTimeout(
+        Promise.all(
+          ALL_QUEUES.map(async (name) => {
+            const counts = await deps.queues.get(name).getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+            for (const [state, n] of Object.entries(counts)) deps.metrics.queueDepth.set({ queue: name, state }, n);
+          }),
+        ),
+        1000,
+        'queue depth',
+      ).catch(() => undefined),
+      withTimeout(deps.inbox.counts(), 1000, 'inbox counts')
+        .then((counts) => {
+          for (const status of ['pending', 'done', 'failed']) deps.metrics.inbox.set({ status }, counts[status] ?? 0);
+        })
+        .catch(() => undefined),
+    ]);
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  app.use(connectEventsRouter(deps));
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

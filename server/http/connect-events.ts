@@ -1,0 +1,101 @@
+import express, { Router, type Request } from 'express';
+import type { Logger } from 'pino';
+import { parseContactEvents } from '../connect/events';
+import type { Inbox } from '../contacts/inbox';
+import type { Queues } from '../queues/contracts';
+import type { Tenant, TenantRepo } from '../tenants/repo';
+import type { Metrics } from '../metrics';
+import { AppError, BadRequestError, ForbiddenError, UnauthorizedError, UnavailableError } from '../errors';
+
+export interface ConnectEventsDeps {
+  tenants: TenantRepo;
+  inbox: Inbox;
+  queues: Queues;
+  metrics: Metrics;
+  logger: Logger;
+  bodyLimit: string;
+}
+
+const LIVE_EVENTS = new Set(['CONNECTED_TO_AGENT', 'INITIATED', 'QUEUED', 'CONNECTED_TO_SYSTEM']);
+
+async function authenticate(req: Request, tenants: TenantRepo): Promise<Tenant> {
+  const header = req.get('authorization') ?? '';
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new UnauthorizedError('Authorization: Bearer <ingest key> is required');
+  let tenant: Tenant | null;
+  try {
+    tenant = await tenants.byIngestKey(match[1]!);
+  } catch (err) {
+    throw new UnavailableError('Database unavailable; retry later', 'database_unavailable', { cause: err });
+  }
+  if (!tenant) throw new UnauthorizedError('Unknown ingest key');
+  return tenant;
+}
+
+/**
+ * POST /v1/connect/events: EventBridge API destination target. Answers 202 only once every event is in
+ * the Postgres inbox; the queue is a wake-up call, so a Redis outage delays work but loses nothing.
+ */
+export function connectEventsRouter(deps: ConnectEventsDeps): Router {
+  const router = Router();
+  router.post(
+    '/v1/connect/events',
+    (req, _res, next) => {
+      if (!req.is('application/json')) {
+        next(new AppError('unsupported_media_type', 'Content-Type must be application/json', 415));
+        return;
+      }
+      next();
+    },
+    async (req, res, next) => {
+      try {
+        res.locals.tenant = await authenticate(req, deps.tenants);
+        next();
+      } catch (err) {
+        deps.metrics.intake.inc({ outcome: 'rejected' });
+        next(err);
+      }
+    },
+    express.json({ limit: deps.bodyLimit, strict: true, type: 'application/json' }),
+    async (req, res) => {
+      const tenant = res.locals.tenant as Tenant;
+      const parsed = parseContactEvents(req.body);
+      if (!parsed.ok) {
+        deps.metrics.intake.inc({ outcome: 'rejected' });
+        throw new BadRequestError('Invalid contact event', parsed.errors, 'invalid_event');
+      }
+      if (tenant.connectInstanceArn) {
+        const foreign = parsed.events.findIndex((e) => e.instanceArn !== tenant.connectInstanceArn);
+        if (foreign >= 0) {
+          deps.metrics.intake.inc({ outcome: 'rejected' });
+          throw new ForbiddenError(
+            `Event ${foreign} belongs to Connect instance ${parsed.events[foreign]!.instanceArn}, not this tenant's`,
+            'instance_mismatch',
+          );
+        }
+      }
+      let fresh;
+      try {
+        fresh = await deps.inbox.store(tenant.id, parsed.events);
+      } catch (err) {
+        throw new UnavailableError('Database unavailable; nothing was stored, retry later', 'database_unavailable', {
+          cause: err,
+        });
+      }
+      const duplicates = parsed.events.length - fresh.length;
+      deps.metrics.intake.inc({ outcome: 'accepted' }, fresh.length);
+      if (duplicates) deps.metrics.intake.inc({ outcome: 'duplicate' }, duplicates);
+      try {
+        await deps.queues.enqueueContactSync(
+          fresh.map((e) => ({ tenantId: tenant.id, eventId: e.eventId, initialContactId: e.initialContactId })),
+          (p) => LIVE_EVENTS.has(fresh.find((e) => e.eventId === p.eventId)?.eventType ?? ''),
+        );
+      } catch (err) {
+        // Stored durably already: the sweeper enqueues these once Redis is back.
+        deps.logger.warn({ err: (err as Error).message, tenantId: tenant.id }, 'queue unavailable; events left for the sweeper');
+      }
+      res.status(202).json({ accepted: fresh.length, duplicates });
+    },
+  );
+  return router;
+}

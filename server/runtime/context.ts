@@ -1,0 +1,140 @@
+import os from 'node:os';
+import crypto from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { openDb, type Db } from '../store/db';
+import { migrate } from '../store/migrate';
+import { SecretBox, loadEncryptionKey } from '../store/crypto';
+import { TenantRepo, type Tenant } from '../tenants/repo';
+import { Inbox } from '../contacts/inbox';
+import { ContactRepo } from '../contacts/repo';
+import { UserDirectory } from '../contacts/directory';
+import { Queues } from '../queues/contracts';
+import { createRedis } from '../queues/redis';
+import { createMetrics, type Metrics } from '../metrics';
+import { createConnectClient } from '../connect/client';
+import type { ConnectApi } from '../connect/types';
+import { createZendeskClient } from '../zendesk/client';
+import { RedisZendeskLimiter } from '../zendesk/rate-limit';
+import type { ZendeskApi } from '../zendesk/types';
+import type { SyncDeps } from '../contacts/sync';
+
+/** Everything a process of the service needs, built once from the config. */
+export interface Context {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  box: SecretBox;
+  tenants: TenantRepo;
+  inbox: Inbox;
+  contacts: ContactRepo;
+  users: UserDirectory;
+  /** Fail-fast connection for producers used from HTTP handlers. */
+  redis: Redis;
+  queues: Queues;
+  metrics: Metrics;
+  connect: ConnectApi;
+  zendeskFor(tenant: Tenant): Promise<ZendeskApi>;
+  syncDeps(): SyncDeps;
+  /** A process-unique name, for leases and logs. */
+  instanceId: string;
+  close(): Promise<void>;
+}
+
+export interface ContextOverrides {
+  connect?: ConnectApi;
+  metrics?: Metrics;
+  schema?: string;
+  inMemoryDb?: boolean;
+}
+
+export async function createContext(
+  config: Config,
+  logger: Logger,
+  redisUrl: string,
+  overrides: ContextOverrides = {},
+): Promise<Context> {
+  const db = await openDb({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.dataDir,
+    schema: overrides.schema,
+    inMemory: overrides.inMemoryDb,
+  });
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const key = loadEncryptionKey(config.CONCIERGE_ENCRYPTION_KEY, config.dataDir);
+  const box = new SecretBox(key);
+  const tenants = new TenantRepo(db, box);
+  const inbox = new Inbox(db);
+  const contacts = new ContactRepo(db);
+  // Phone numbers are cached under an HMAC derived from the encryption key, never in clear.
+  const users = new UserDirectory(db, crypto.createHmac('sha256', key).update('caller-lookup').digest());
+  const redis = createRedis(redisUrl, 'producer');
+  const queues = new Queues(redis, config.CONCIERGE_QUEUE_PREFIX);
+  const metrics = overrides.metrics ?? createMetrics();
+  const connect = overrides.connect ?? createConnectClient({ logger });
+  const limiterRedis = createRedis(redisUrl, 'worker');
+  const limiter = new RedisZendeskLimiter(limiterRedis, {
+    prefix: `${config.CONCIERGE_QUEUE_PREFIX}:zd-budget`,
+  });
+
+  const zendeskCache = new Map<string, { api: ZendeskApi; until: number }>();
+  const zendeskFor = async (tenant: Tenant): Promise<ZendeskApi> => {
+    const hit = zendeskCache.get(tenant.id);
+    if (hit && hit.until > Date.now()) return hit.api;
+    const api = createZendeskClient({
+      tenantId: tenant.id,
+      baseUrl: tenant.zendeskUrl,
+      credentials: await tenants.credentials(tenant.id),
+      limiter,
+      rpm: tenant.zendeskRpm,
+      logger,
+      onRequest: ({ kind, status, ms }) => {
+        metrics.zendeskRequests.inc({ kind, status: String(status) });
+        metrics.zendeskLatency.observe({ kind }, ms / 1000);
+      },
+    });
+    // Credentials are re-read now and then so a rotated token takes effect without a restart.
+    zendeskCache.set(tenant.id, { api, until: Date.now() + 5 * 60_000 });
+    return api;
+  };
+
+  const tenantCache = new Map<string, { tenant: Tenant | null; until: number }>();
+  const tenantById = async (id: string) => {
+    const hit = tenantCache.get(id);
+    if (hit && hit.until > Date.now()) return hit.tenant;
+    const tenant = await tenants.get(id);
+    tenantCache.set(id, { tenant, until: Date.now() + 60_000 });
+    return tenant;
+  };
+
+  const instanceId = `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+  return {
+    config,
+    logger,
+    db,
+    box,
+    tenants,
+    inbox,
+    contacts,
+    users,
+    redis,
+    queues,
+    metrics,
+    connect,
+    zendeskFor,
+    instanceId,
+    syncDeps: () => ({ inbox, contacts, users, connect, tenant: tenantById, zendesk: zendeskFor, logger }),
+    async close() {
+      await queues.close().catch(() => undefined);
+      redis.disconnect();
+      limiterRedis.disconnect();
+      await db.close();
+    },
+  };
+}

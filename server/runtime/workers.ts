@@ -1,0 +1,74 @@
+import { Worker, type Job } from 'bullmq';
+import { QUEUES, type QueueName } from '../queues/contracts';
+import { createRedis } from '../queues/redis';
+import { contactSyncProcessor } from '../../workers/contact-sync';
+import { reconcileProcessor } from '../../workers/contact-reconcile';
+import { sweepInbox } from '../contacts/sweeper';
+import type { Context } from './context';
+
+export interface RunningWorkers {
+  workers: Worker[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one BullMQ worker per queue asked for, the inbox sweeper, and the reconciliation scheduler.
+ * The sweeper is a timer, not a repeatable job, so it survives Redis losing its data; it also
+ * re-declares the job scheduler, which a FLUSHALL would have erased.
+ */
+export async function startWorkers(ctx: Context, redisUrl: string, names: QueueName[]): Promise<RunningWorkers> {
+  const connection = createRedis(redisUrl, 'worker');
+  const log = ctx.logger.child({ module: 'workers' });
+  const processors: Record<QueueName, (job: Job, token?: string) => Promise<unknown>> = {
+    [QUEUES.contactSync]: contactSyncProcessor(ctx.syncDeps()),
+    [QUEUES.reconcile]: reconcileProcessor({ ...ctx, windowMs: ctx.config.CONCIERGE_RECONCILE_EVERY_MS * 3 }),
+  };
+  const workers = names.map((name) => {
+    const worker = new Worker(name, processors[name], {
+      connection,
+      prefix: ctx.config.CONCIERGE_QUEUE_PREFIX,
+      concurrency: name === QUEUES.contactSync ? ctx.config.CONCIERGE_WORKER_CONCURRENCY : 1,
+    });
+    worker.on('error', (err) => log.error({ err: err.message, queue: name }, 'worker error'));
+    worker.on('completed', () => ctx.metrics.jobs.inc({ queue: name, outcome: 'completed' }));
+    worker.on('failed', (job, err) => {
+      const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError';
+      ctx.metrics.jobs.inc({ queue: name, outcome: final ? 'failed' : 'retried' });
+      log.warn({ queue: name, jobId: job?.id, err: err.message, final }, 'job failed');
+    });
+    return worker;
+  });
+
+  const schedule = async () => {
+    if (!names.includes(QUEUES.reconcile)) return;
+    await ctx.queues
+      .get(QUEUES.reconcile)
+      .upsertJobScheduler('reconcile-all', { every: ctx.config.CONCIERGE_RECONCILE_EVERY_MS }, { name: 'reconcile', data: {} });
+  };
+  await schedule().catch((err: Error) => log.warn({ err: err.message }, 'could not declare reconciliation schedule'));
+
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping || !names.includes(QUEUES.contactSync)) return;
+    sweeping = true;
+    try {
+      await sweepInbox(ctx.inbox, ctx.queues, ctx.config.CONCIERGE_SWEEP_AFTER_MS, log);
+      await schedule();
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'sweep failed; will try again');
+    } finally {
+      sweeping = false;
+    }
+  };
+  const timer = setInterval(() => void sweep(), ctx.config.CONCIERGE_SWEEP_INTERVAL_MS);
+  timer.unref();
+
+  return {
+    workers,
+    async close() {
+      clearInterval(timer);
+      await Promise.all(workers.map((w) => w.close()));
+      connection.disconnect();
+    },
+  };
+}

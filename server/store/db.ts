@@ -1,0 +1,181 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Pool, type PoolClient } from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+
+/** Something that runs SQL: the database itself, or one transaction on it. */
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pg' | 'pglite';
+  /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
+  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDbOptions {
+  /** postgres:// URL; without it, PGlite under dataDir. */
+  databaseUrl?: string;
+  dataDir: string;
+  /** Search path schema (tests use one schema each); created when missing. */
+  schema?: string;
+  /** PGlite only: keep the database in memory (tests, benchmarks). */
+  inMemory?: boolean;
+  poolSize?: number;
+}
+
+const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export async function openDb(opts: OpenDbOptions): Promise<Db> {
+  if (opts.schema !== undefined && !SCHEMA_RE.test(opts.schema)) throw new Error(`invalid schema name ${opts.schema}`);
+  return opts.databaseUrl ? openPg(opts.databaseUrl, opts.schema, opts.poolSize) : openPglite(opts);
+}
+
+async function openPg(url: string, schema: string | undefined, poolSize = 10): Promise<Db> {
+  if (schema) {
+    // Create the schema with a throwaway connection, then pin every pooled connection to it.
+    const setup = new Pool({ connectionString: url, max: 1 });
+    try {
+      await setup.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } finally {
+      await setup.end();
+    }
+  }
+  const pool = new Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 3000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  const run = async <T>(c: Pool | PoolClient, sql: string, params?: unknown[]) =>
+    (await c.query(sql, params as unknown[])).rows as T[];
+  return {
+    kind: 'pg',
+    query: (sql, params) => run(pool, sql, params),
+    exec: async (sql) => void (await pool.query(sql)),
+    async tx(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn({
+          query: (sql, params) => run(client, sql, params),
+          exec: async (sql) => void (await client.query(sql)),
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** PGlite is single-connection and single-process: a lock file keeps a second process out of the folder. */
+export class DataDirLockedError extends Error {
+  constructor(
+    public readonly dir: string,
+    public readonly pid: number,
+  ) {
+    super(
+      `The embedded database in ${dir} is in use by process ${pid} (PGlite allows one process at a time). ` +
+        'Stop the running service first, or set DATABASE_URL to use PostgreSQL.',
+    );
+    this.name = 'DataDirLockedError';
+  }
+}
+
+function acquireDirLock(dir: string): () => void {
+  const lockFile = path.join(dir, 'postmaster.concierge.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(lockFile, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(fs.readFileSync(lockFile, 'utf8'));
+      if (pid && pid !== process.pid && isAlive(pid)) throw new DataDirLockedError(dir, pid);
+      fs.rmSync(lockFile, { force: true }); // stale lock from a process that died
+    }
+  }
+  throw new Error(`could not lock ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function openPglite(opts: OpenDbOptions): Promise<Db> {
+  let release = () => undefined as void;
+  let pg: PGlite;
+  if (opts.inMemory) {
+    pg = new PGlite();
+  } else {
+    const dir = path.join(opts.dataDir, 'pglite');
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    release = acquireDirLock(opts.dataDir);
+    try {
+      pg = new PGlite(dir);
+      await pg.waitReady;
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+  if (opts.schema) {
+    await pg.exec(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}; SET search_path TO ${opts.schema}`);
+  }
+  // PGlite has one connection: a transaction must not interleave with other queries, so queue them.
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = chain.then(fn, fn);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  const q = async <T>(sql: string, params?: unknown[]) =>
+    (await pg.query<T>(sql, params as unknown[] | undefined)).rows;
+  let closed = false;
+  return {
+    kind: 'pglite',
+    query: (sql, params) => serial(() => q(sql, params)),
+    exec: (sql) => serial(async () => void (await pg.exec(sql))),
+    tx: (fn) =>
+      serial(() =>
+        pg.transaction((t) =>
+          fn({
+            query: async <T>(sql: string, params?: unknown[]) => (await t.query<T>(sql, params)).rows,
+            exec: async (sql: string) => void (await t.exec(sql)),
+          }),
+        ),
+      ),
+    async ping() {
+      if (closed) throw new Error('database closed');
+      await serial(() => q('SELECT 1'));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await chain;
+      await pg.close();
+      release();
+    },
+  };
+}
