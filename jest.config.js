@@ -8,6 +8,8 @@ module.exports = {
   },
   // jose ships ESM only; let swc turn it into CommonJS for Jest.
   transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
   testTimeout: 30000,
   maxWorkers: 2,
 };

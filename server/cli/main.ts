@@ -42,7 +42,7 @@ async function serve(opts: { api: boolean; queues: QueueName[] }) {
   const cfg = config();
   const logger = createLogger(cfg.LOG_LEVEL);
   // Loaded on demand: commands like `tenant create` need none of the runtime.
-  const { run, stopOnSignals } = await import('../runtime/service');
+  const { run, stopOnSignals } = await import('../runtime/service.js');
   const running = await run(cfg, logger, opts);
   stopOnSignals(running, logger);
   logger.info(

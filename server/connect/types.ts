@@ -32,6 +32,8 @@ export interface ContactEvent {
   connectedToAgentTimestamp?: string;
   disconnectTimestamp?: string;
   initiationTimestamp?: string;
+  /** e.g. CUSTOMER_DISCONNECT, AGENT_DISCONNECT (newer DISCONNECTED events carry it). */
+  disconnectReason?: string;
 }
 
 /** What DescribeContact tells us, trimmed to what we use. */
@@ -82,8 +84,8 @@ export interface ConnectApi {
 
 /** Thrown when Connect says the contact or user does not exist (never retried). */
 export class ConnectNotFoundError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'ConnectNotFoundError';
   }
 }

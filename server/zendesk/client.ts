@@ -1,0 +1,358 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createClient, type ZendeskClientOptions } from 'node-zendesk';
+import type { Logger } from 'pino';
+import type { ZendeskLimiter } from './rate-limit';
+import {
+  RateLimitedError,
+  ZendeskError,
+  type CreatedTicket,
+  type RequestOptions,
+  type RequestPriority,
+  type TicketWrite,
+  type ZendeskApi,
+  type ZendeskCredentials,
+  type ZendeskRequestKind,
+} from './types';
+
+export interface ZendeskClientOpts {
+  tenantId: string;
+  /** The account's origin, e.g. https://acme.zendesk.com (no /api/v2). */
+  baseUrl: string;
+  credentials: ZendeskCredentials;
+  limiter?: ZendeskLimiter;
+  /** The tenant's plan limit, passed to the limiter (which otherwise uses its own rpmFor). */
+  rpm?: number;
+  /** How long a request may wait for a token before RateLimitedError. Default live 5 s, deferrable 1 s. */
+  maxWaitMs?: Partial<Record<RequestPriority, number>>;
+  logger: Logger;
+  /** Called once per HTTP exchange (not for requests the limiter refused), e.g. for metrics. */
+  onRequest?: (e: { kind: ZendeskRequestKind; status: number | 'network_error'; ms: number }) => void;
+  /** Per request, headers and body included. Default 10 s. */
+  timeoutMs?: number;
+}
+
+/** What one HTTP exchange left behind; node-zendesk's own errors lose the headers and most statuses. */
+interface Exchange {
+  idempotencyKey?: string;
+  sent?: boolean;
+  status?: number;
+  retryAfter?: string | null;
+  body?: unknown;
+}
+
+/** The part of node-zendesk we call; its typings give `any` arguments and a `NodeModule` result. */
+interface NzResource {
+  get(resource: unknown): Promise<unknown>;
+  post(resource: unknown, body: unknown): Promise<unknown>;
+  put(resource: unknown, body: unknown): Promise<unknown>;
+}
+
+type Segment = string | number | Record<string, string>;
+
+/** Zendesk counts its limit per minute; a 429 without Retry-After waits out a whole window. */
+const DEFAULT_RETRY_AFTER_MS = 60_000;
+const DEFAULT_MAX_WAIT_MS: Record<RequestPriority, number> = { live: 5_000, deferrable: 1_000 };
+/** A limiter whose Redis hangs (a worker connection retries forever) must not hold a call longer than this. */
+const LIMITER_GRACE_MS = 2_000;
+
+export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
+  const log = opts.logger.child({ module: 'zendesk', tenantId: opts.tenantId });
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const maxWait = { ...DEFAULT_MAX_WAIT_MS, ...opts.maxWaitMs };
+  const exchanges = new AsyncLocalStorage<Exchange>();
+
+  const auth: ZendeskClientOptions =
+    opts.credentials.kind === 'oauth'
+      ? { token: opts.credentials.token, useOAuth: true }
+      : { username: opts.credentials.email, token: opts.credentials.token, useOAuth: false };
+  const nz = createClient({
+    ...auth,
+    endpointUri: `${opts.baseUrl.replace(/\/+$/, '')}/api/v2`,
+    // Without it node-zendesk turns failures into bare strings without a status.
+    throwOriginalException: true,
+    debug: false,
+    transportConfig: {
+      // Our fetch: a timeout, the per-request Idempotency-Key, and the status and headers kept for errors.
+      async transportFn(
+        uri: string,
+        init: { method: string; headers: Record<string, string>; body?: string },
+      ) {
+        const exchange = exchanges.getStore() ?? {};
+        const headers = { ...init.headers };
+        if (exchange.idempotencyKey) headers['Idempotency-Key'] = exchange.idempotencyKey;
+        exchange.sent = true;
+        const res = await fetch(uri, {
+          method: init.method,
+          headers,
+          body: init.body,
+          signal: AbortSignal.timeout(timeoutMs),
+          // Never carry credentials to wherever a redirect points.
+          redirect: 'manual',
+        });
+        const text = await res.text();
+        exchange.status = res.status;
+        exchange.retryAfter = res.headers.get('retry-after');
+        exchange.body = parseJson(text);
+        return { res, body: exchange.body };
+      },
+      responseAdapter({ res, body }: { res: Response; body: unknown }) {
+        return {
+          json: async () => body ?? {},
+          status: res.status,
+          statusText: res.statusText,
+          headers: { get: (name: string) => res.headers.get(name) },
+        };
+      },
+    },
+  });
+  const tickets: NzResource = nz.tickets;
+  const users: NzResource = nz.users;
+
+  async function send(
+    kind: ZendeskRequestKind,
+    priority: RequestPriority,
+    idempotencyKey: string | undefined,
+    call: () => Promise<unknown>,
+  ): Promise<unknown> {
+    if (opts.limiter) {
+      try {
+        await withDeadline(
+          opts.limiter.acquire(opts.tenantId, priority, maxWait[priority], opts.rpm),
+          maxWait[priority] + LIMITER_GRACE_MS,
+        );
+      } catch (err) {
+        if (err instanceof RateLimitedError) throw err;
+        // The budget is a courtesy to Zendesk, whose own 429 still protects it: a Redis outage must not stop calls.
+        log.warn({ kind, err: errorName(err) }, 'Zendesk budget unavailable; sending without it');
+      }
+    }
+    const exchange: Exchange = { idempotencyKey };
+    const started = performance.now();
+    let outcome: { result: unknown } | { error: unknown };
+    try {
+      outcome = { result: await exchanges.run(exchange, call) };
+    } catch (error) {
+      outcome = { error };
+    }
+    const ms = Math.round(performance.now() - started);
+    const status = exchange.status;
+    if (!exchange.sent) {
+      // node-zendesk refused to build the request (e.g. missing credentials): a configuration error.
+      const error = 'error' in outcome ? outcome.error : undefined;
+      throw new ZendeskError(
+        `Zendesk ${kind} could not be sent: ${errorName(error)}`,
+        undefined,
+        false,
+        undefined,
+        {
+          cause: error,
+        },
+      );
+    }
+    opts.onRequest?.({ kind, status: status ?? 'network_error', ms });
+
+    if (status === undefined) {
+      const error = 'error' in outcome ? outcome.error : undefined;
+      const name = errorFields(error).name;
+      const timedOut = name === 'TimeoutError' || name === 'AbortError';
+      log.warn({ kind, ms, err: errorName(error) }, 'Zendesk request failed before an answer');
+      throw new ZendeskError(
+        timedOut
+          ? `Zendesk ${kind} timed out after ${timeoutMs} ms`
+          : `Zendesk ${kind} failed: ${networkReason(error)}`,
+        undefined,
+        true,
+        undefined,
+        { cause: error },
+      );
+    }
+    if (status >= 200 && status < 300) {
+      log.debug({ kind, status, ms }, 'Zendesk request done');
+      if ('error' in outcome) {
+        // A 2xx node-zendesk could not read: the write may have happened, so retrying is not safe without a key.
+        throw new ZendeskError(`Zendesk ${kind} answered ${status} with an unreadable body`, status, false);
+      }
+      return unwrap(outcome.result);
+    }
+
+    const error = toZendeskError(kind, status, exchange);
+    log.warn({ kind, status, ms, retriable: error.retriable }, 'Zendesk request refused');
+    if (status === 429 && opts.limiter) {
+      await opts.limiter
+        .block(opts.tenantId, error.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS)
+        .catch((err: unknown) =>
+          log.warn({ err: errorName(err) }, 'could not record the Zendesk 429 in the budget'),
+        );
+    }
+    throw error;
+  }
+
+  const createdTicket = (kind: ZendeskRequestKind, result: unknown): CreatedTicket => {
+    const ticket = entity(result, 'ticket');
+    const id = ticket?.id;
+    if (typeof id !== 'number')
+      throw new ZendeskError(`Zendesk ${kind} answered without a ticket id`, undefined, false);
+    const requesterId = ticket?.requester_id;
+    return typeof requesterId === 'number' ? { ticketId: id, requesterId } : { ticketId: id };
+  };
+
+  const findUser = async (query: string, opts: RequestOptions): Promise<number | null> => {
+    // A single page through get(): users.search() would follow next_page through every match.
+    const path: Segment[] = ['users', 'search', { query }];
+    const found = list(await send('user_search', opts.priority, undefined, () => users.get(path)), 'users');
+    const id = found[0]?.id;
+    return typeof id === 'number' ? id : null;
+  };
+
+  return {
+    async createVoiceTicket(ticket, displayToAgent, options) {
+      const body = displayToAgent === undefined ? { ticket } : { display_to_agent: displayToAgent, ticket };
+      // Talk Partner Edition has no node-zendesk method; its generic post() still builds, signs and parses.
+      const result = await send('voice_ticket_create', options.priority, options.idempotencyKey, () =>
+        tickets.post(['channels', 'voice', 'tickets'], body),
+      );
+      return createdTicket('voice_ticket_create', result);
+    },
+
+    async createTicket(ticket: TicketWrite, options) {
+      const result = await send('ticket_create', options.priority, options.idempotencyKey, () =>
+        tickets.post(['tickets'], { ticket }),
+      );
+      return createdTicket('ticket_create', result);
+    },
+
+    async updateTicket(ticketId, ticket, options) {
+      // Zendesk honours Idempotency-Key on creates only.
+      await send('ticket_update', options.priority, undefined, () =>
+        tickets.put(['tickets', ticketId], { ticket }),
+      );
+    },
+
+    findUserByPhone: (phoneE164, options) => findUser(`phone:${phoneE164}`, options),
+    findUserByEmail: (email, options) => findUser(`email:${email}`, options),
+
+    async createEndUser(user, options) {
+      const result = await send('user_create', options.priority, options.idempotencyKey, () =>
+        users.post(['users'], { user: { name: user.name, phone: user.phone, role: 'end-user' } }),
+      );
+      const id = entity(result, 'user')?.id;
+      if (typeof id !== 'number')
+        throw new ZendeskError('Zendesk user_create answered without a user id', undefined, false);
+      return id;
+    },
+
+    async displayTicket(agentId, ticketId, options) {
+      await send('screen_pop', options.priority, undefined, () =>
+        tickets.post(['channels', 'voice', 'agents', agentId, 'tickets', ticketId, 'display'], undefined),
+      );
+    },
+  };
+}
+
+class DeadlineError extends Error {
+  override name = 'DeadlineError';
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * node-zendesk answers `{ response, result }` where result is the body with its top-level key stripped
+ * (`{ ticket }` → ticket, `{ users }` → a bare array), the raw body, or an Error value for 204s.
+ */
+function unwrap(answer: unknown): unknown {
+  const result = answer && typeof answer === 'object' && 'result' in answer ? answer.result : answer;
+  return result instanceof Error ? undefined : result;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+
+function entity(result: unknown, key: 'ticket' | 'user'): Obj | undefined {
+  if (!isObj(result)) return undefined;
+  return isObj(result[key]) ? (result[key] as Obj) : result;
+}
+
+function list(result: unknown, key: 'users'): Obj[] {
+  const items = Array.isArray(result)
+    ? result
+    : isObj(result) && Array.isArray(result[key])
+      ? result[key]
+      : [];
+  return (items as unknown[]).filter(isObj);
+}
+
+/** Retry-After is seconds, or an HTTP date. */
+function retryAfterMs(header: string | null | undefined): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** Zendesk's error body names the problem as `{ error, description }` or `{ error: { title, message } }`. */
+function describe(body: unknown): string {
+  if (!isObj(body)) return '';
+  const { error, description } = body;
+  const parts = isObj(error)
+    ? [error.title, error.message]
+    : [typeof error === 'string' ? error : undefined, description];
+  return parts
+    .filter((p): p is string => typeof p === 'string' && p.length > 0)
+    .join(': ')
+    .slice(0, 200);
+}
+
+function toZendeskError(kind: ZendeskRequestKind, status: number, exchange: Exchange): ZendeskError {
+  const detail = describe(exchange.body);
+  const message = `Zendesk ${kind} answered ${status}${detail ? ` (${detail})` : ''}`;
+  if (status === 429) {
+    const wait = retryAfterMs(exchange.retryAfter) ?? DEFAULT_RETRY_AFTER_MS;
+    return new ZendeskError(`${message}; retry in ${wait} ms`, status, true, wait);
+  }
+  // 408 and 409 (a concurrent update of the same ticket) succeed when tried again; other 4xx never will.
+  const retriable = status >= 500 || status === 408 || status === 409;
+  return new ZendeskError(
+    message,
+    status,
+    retriable,
+    retriable ? retryAfterMs(exchange.retryAfter) : undefined,
+  );
+}
+
+/** Duck-typed: fetch's DOMException and undici's errors come from another realm than `Error` under Jest. */
+function errorFields(err: unknown): { name?: string; message?: string; code?: string } {
+  if (!err || typeof err !== 'object') return {};
+  const { name, message, code } = err as Record<string, unknown>;
+  return {
+    ...(typeof name === 'string' ? { name } : {}),
+    ...(typeof message === 'string' ? { message } : {}),
+    ...(typeof code === 'string' ? { code } : {}),
+  };
+}
+
+function errorName(err: unknown): string {
+  const { name, message } = errorFields(err);
+  return name || message ? `${name ?? 'Error'}: ${message ?? ''}` : String(err);
+}
+
+/** fetch's own message is just "fetch failed"; the system error code underneath says what happened. */
+function networkReason(err: unknown): string {
+  const code = errorFields(err).code ?? errorFields((err as { cause?: unknown } | undefined)?.cause).code;
+  return code ? `network error ${code}` : `network error (${errorName(err)})`;
+}

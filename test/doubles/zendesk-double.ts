@@ -1,0 +1,452 @@
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ZendeskRequestKind } from '../../server/zendesk/types';
+import { validateZendeskRequest } from '../helpers/zendesk-spec';
+
+/**
+ * A Zendesk account in-process, for tests, benchmarks and the demo: exactly the endpoints ZendeskApi uses,
+ * state in memory, every request body checked against Zendesk's OpenAPI file, Idempotency-Key honoured the
+ * way Zendesk does on creates, and faults (429 storms, 503s, dropped connections) on demand.
+ */
+
+export interface DoubleComment {
+  body?: string;
+  html_body?: string;
+  public: boolean;
+  voice_comment?: Record<string, unknown>;
+  created_at: string;
+}
+
+export interface DoubleTicket {
+  id: number;
+  subject?: string;
+  status: string;
+  requester_id: number;
+  assignee_id?: number;
+  external_id?: string;
+  tags: string[];
+  via_id?: number;
+  comments: DoubleComment[];
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DoubleUser {
+  id: number;
+  name: string;
+  email?: string;
+  phone?: string;
+  role: 'end-user' | 'agent' | 'admin';
+}
+
+export type DoubleRequestKind = ZendeskRequestKind | 'unknown';
+
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string (a user search's query holds a phone number or email). */
+  path: string;
+  kind: DoubleRequestKind;
+  /** Date.now() when the request arrived. */
+  at: number;
+  status: number | 'network';
+  idempotencyKey?: string;
+}
+
+export interface SpecViolation {
+  method: string;
+  path: string;
+  errors: string[];
+}
+
+export interface ScreenPop {
+  agentId: number;
+  ticketId: number;
+  at: number;
+}
+
+export interface FaultOptions {
+  headers?: Record<string, string>;
+  body?: unknown;
+  /** Only requests of this kind fail (and use up the fault); others pass. */
+  kind?: DoubleRequestKind;
+}
+
+export interface DoubleOptions {
+  /** Added before every answer; a function may vary it per request. */
+  latencyMs?: number | ((kind: DoubleRequestKind) => number);
+  /** When set, requests must carry exactly this Authorization header (else 401). */
+  authorization?: string;
+}
+
+export interface ZendeskDouble {
+  /** Pass as the client's baseUrl. */
+  url: string;
+  tickets: Map<number, DoubleTicket>;
+  users: Map<number, DoubleUser>;
+  screenPops: ScreenPop[];
+  requests: RecordedRequest[];
+  specViolations: SpecViolation[];
+  /** The next n matching requests answer `status` (or drop the connection for 'network'). */
+  failNext(n: number, status: number | 'network', options?: FaultOptions): void;
+  setLatency(latency: DoubleOptions['latencyMs']): void;
+  addUser(user: Omit<DoubleUser, 'id' | 'role'> & { role?: DoubleUser['role'] }): DoubleUser;
+  /** Forgets tickets, users (except the API user), requests, violations, faults and idempotency keys. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** The account's own API user, id 1, requester of tickets created without one. */
+const API_USER: DoubleUser = { id: 1, name: 'Concierge API', email: 'api@concierge.invalid', role: 'admin' };
+
+const ROUTES: Array<{ method: string; pattern: RegExp; kind: ZendeskRequestKind }> = [
+  { method: 'POST', pattern: /^\/api\/v2\/channels\/voice\/tickets$/, kind: 'voice_ticket_create' },
+  {
+    method: 'POST',
+    pattern: /^\/api\/v2\/channels\/voice\/agents\/(\d+)\/tickets\/(\d+)\/display$/,
+    kind: 'screen_pop',
+  },
+  { method: 'POST', pattern: /^\/api\/v2\/tickets$/, kind: 'ticket_create' },
+  { method: 'PUT', pattern: /^\/api\/v2\/tickets\/(\d+)$/, kind: 'ticket_update' },
+  { method: 'GET', pattern: /^\/api\/v2\/users\/search$/, kind: 'user_search' },
+  { method: 'POST', pattern: /^\/api\/v2\/users$/, kind: 'user_create' },
+];
+
+interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+const digits = (phone: string) => phone.replace(/[^\d]/g, '');
+
+export async function startZendeskDouble(options: DoubleOptions = {}): Promise<ZendeskDouble> {
+  const tickets = new Map<number, DoubleTicket>();
+  const users = new Map<number, DoubleUser>([[API_USER.id, { ...API_USER }]]);
+  const screenPops: ScreenPop[] = [];
+  const requests: RecordedRequest[] = [];
+  const specViolations: SpecViolation[] = [];
+  const faults: Array<{ status: number | 'network' } & FaultOptions> = [];
+  // Zendesk keeps a key's answer for a while; a reuse with another body is an error, not a replay.
+  const idempotent = new Map<string, { bodyHash: string; reply: Reply }>();
+  let latency = options.latencyMs;
+  let nextTicketId = 1;
+  let nextUserId = 100;
+
+  const now = () => new Date().toISOString();
+
+  const addUser: ZendeskDouble['addUser'] = (u) => {
+    const user: DoubleUser = { ...u, id: nextUserId++, role: u.role ?? 'end-user' };
+    users.set(user.id, user);
+    return user;
+  };
+
+  const ticketJson = (t: DoubleTicket) => ({
+    id: t.id,
+    url: `/api/v2/tickets/${t.id}.json`,
+    subject: t.subject ?? null,
+    status: t.status,
+    requester_id: t.requester_id,
+    submitter_id: API_USER.id,
+    assignee_id: t.assignee_id ?? null,
+    external_id: t.external_id ?? null,
+    tags: t.tags,
+    via: {
+      channel: t.via_id === undefined ? 'api' : 'voice',
+      source: { rel: t.via_id === 44 ? 'voicemail' : null },
+    },
+    created_at: t.created_at,
+    updated_at: t.updated_at,
+  });
+
+  const userJson = (u: DoubleUser) => ({
+    id: u.id,
+    name: u.name,
+    email: u.email ?? null,
+    phone: u.phone ?? null,
+    role: u.role,
+  });
+
+  const comment = (input: Obj): DoubleComment | undefined => {
+    const c = input.comment;
+    const voice = input.voice_comment;
+    if (!isObj(c) && !isObj(voice)) return undefined;
+    const base = isObj(c) ? c : {};
+    return {
+      ...(typeof base.body === 'string' ? { body: base.body } : {}),
+      ...(typeof base.html_body === 'string' ? { html_body: base.html_body } : {}),
+      // Voice comments are private notes in Zendesk.
+      public: isObj(c) ? base.public !== false : false,
+      ...(isObj(voice) ? { voice_comment: voice } : {}),
+      created_at: now(),
+    };
+  };
+
+  const createTicket = (input: Obj): DoubleTicket => {
+    const at = now();
+    const first = comment(input);
+    const ticket: DoubleTicket = {
+      id: nextTicketId++,
+      status: typeof input.status === 'string' ? input.status : 'new',
+      requester_id: typeof input.requester_id === 'number' ? input.requester_id : API_USER.id,
+      tags: [
+        ...new Set(
+          [
+            ...(Array.isArray(input.tags) ? input.tags : []),
+            ...(Array.isArray(input.additional_tags) ? input.additional_tags : []),
+          ].map(String),
+        ),
+      ],
+      comments: first ? [first] : [],
+      created_at: at,
+      updated_at: at,
+      ...(typeof input.subject === 'string' ? { subject: input.subject } : {}),
+      ...(typeof input.assignee_id === 'number' ? { assignee_id: input.assignee_id } : {}),
+      ...(typeof input.external_id === 'string' ? { external_id: input.external_id } : {}),
+      ...(typeof input.via_id === 'number' ? { via_id: input.via_id } : {}),
+    };
+    tickets.set(ticket.id, ticket);
+    return ticket;
+  };
+
+  const created = (ticket: DoubleTicket): Reply => ({
+    status: 201,
+    body: { ticket: ticketJson(ticket) },
+    headers: { location: `/api/v2/tickets/${ticket.id}.json` },
+  });
+
+  const notFound: Reply = { status: 404, body: { error: 'RecordNotFound', description: 'Not found' } };
+
+  function handle(kind: ZendeskRequestKind, params: string[], query: URLSearchParams, body: Obj): Reply {
+    switch (kind) {
+      case 'voice_ticket_create': {
+        const ticket = createTicket(isObj(body.ticket) ? body.ticket : {});
+        if (typeof body.display_to_agent === 'number') {
+          screenPops.push({ agentId: body.display_to_agent, ticketId: ticket.id, at: Date.now() });
+        }
+        return created(ticket);
+      }
+      case 'ticket_create':
+        return created(createTicket(isObj(body.ticket) ? body.ticket : {}));
+      case 'ticket_update': {
+        const ticket = tickets.get(Number(params[0]));
+        if (!ticket) return notFound;
+        const input = isObj(body.ticket) ? body.ticket : {};
+        const added = comment(input);
+        if (added) ticket.comments.push(added);
+        if (Array.isArray(input.tags)) ticket.tags = [...new Set(input.tags.map(String))];
+        if (Array.isArray(input.additional_tags))
+          ticket.tags = [...new Set([...ticket.tags, ...input.additional_tags.map(String)])];
+        if (typeof input.status === 'string') ticket.status = input.status;
+        if (typeof input.subject === 'string') ticket.subject = input.subject;
+        if (typeof input.requester_id === 'number') ticket.requester_id = input.requester_id;
+        if (typeof input.assignee_id === 'number') ticket.assignee_id = input.assignee_id;
+        if (typeof input.external_id === 'string') ticket.external_id = input.external_id;
+        ticket.updated_at = now();
+        return {
+          status: 200,
+          body: { ticket: ticketJson(ticket), audit: { ticket_id: ticket.id, events: [] } },
+        };
+      }
+      case 'user_search': {
+        const q = (query.get('query') ?? '').trim();
+        const m = /^(phone|email):"?([^"]*)"?$/.exec(q);
+        const found = [...users.values()].filter((u) => {
+          if (m?.[1] === 'phone') return !!u.phone && digits(u.phone) === digits(m[2] ?? '');
+          if (m?.[1] === 'email') return !!u.email && u.email.toLowerCase() === (m[2] ?? '').toLowerCase();
+          return (
+            q !== '' && [u.name, u.email, u.phone].some((v) => v?.toLowerCase().includes(q.toLowerCase()))
+          );
+        });
+        return {
+          status: 200,
+          body: { users: found.map(userJson), count: found.length, next_page: null, previous_page: null },
+        };
+      }
+      case 'user_create': {
+        const input = isObj(body.user) ? body.user : {};
+        const email = typeof input.email === 'string' ? input.email : undefined;
+        if (email && [...users.values()].some((u) => u.email?.toLowerCase() === email.toLowerCase())) {
+          return {
+            status: 422,
+            body: {
+              error: 'RecordInvalid',
+              description: 'Record validation errors',
+              details: {
+                email: [
+                  { error: 'DuplicateValue', description: 'Email is already being used by another user' },
+                ],
+              },
+            },
+          };
+        }
+        const role = input.role === 'agent' || input.role === 'admin' ? input.role : 'end-user';
+        const user = addUser({
+          name: typeof input.name === 'string' ? input.name : 'Caller',
+          role,
+          ...(email ? { email } : {}),
+          ...(typeof input.phone === 'string' ? { phone: input.phone } : {}),
+        });
+        return { status: 201, body: { user: userJson(user) } };
+      }
+      case 'screen_pop': {
+        const ticketId = Number(params[1]);
+        if (!tickets.has(ticketId)) return notFound;
+        screenPops.push({ agentId: Number(params[0]), ticketId, at: Date.now() });
+        return { status: 200 };
+      }
+    }
+  }
+
+  const readBody = (req: http.IncomingMessage) =>
+    new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('error', reject);
+    });
+
+  const send = (res: http.ServerResponse, reply: Reply) => {
+    const payload = reply.body === undefined ? '' : JSON.stringify(reply.body);
+    res.writeHead(reply.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(payload),
+      ...reply.headers,
+    });
+    res.end(payload);
+  };
+
+  async function serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://double.invalid');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const path = url.pathname.replace(/\.json$/, '');
+    const route = ROUTES.map((r) => ({ r, m: r.method === method ? r.pattern.exec(path) : null })).find(
+      (x) => x.m,
+    );
+    const kind: DoubleRequestKind = route?.r.kind ?? 'unknown';
+    const keyHeader = req.headers['idempotency-key'];
+    const idempotencyKey = typeof keyHeader === 'string' ? keyHeader : undefined;
+    const record: RecordedRequest = {
+      method,
+      path,
+      kind,
+      at: Date.now(),
+      status: 0,
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    };
+    requests.push(record);
+    const raw = await readBody(req);
+
+    const delay = typeof latency === 'function' ? latency(kind) : (latency ?? 0);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+
+    const reply = (r: Reply) => {
+      record.status = r.status;
+      send(res, r);
+    };
+
+    const errors = validateZendeskRequest(method, `${url.pathname}${url.search}`, raw);
+    if (errors.length > 0) specViolations.push({ method, path, errors });
+
+    const faultIndex = faults.findIndex((f) => f.kind === undefined || f.kind === kind);
+    if (faultIndex >= 0) {
+      const [fault] = faults.splice(faultIndex, 1);
+      if (fault!.status === 'network') {
+        record.status = 'network';
+        req.socket.destroy();
+        return;
+      }
+      return reply({
+        status: fault!.status,
+        body: fault!.body ?? {
+          error: `Injected${fault!.status}`,
+          description: 'Fault injected by the Zendesk double',
+        },
+        ...(fault!.headers ? { headers: fault!.headers } : {}),
+      });
+    }
+
+    const auth = req.headers.authorization;
+    if (!auth || (options.authorization !== undefined && auth !== options.authorization)) {
+      return reply({ status: 401, body: { error: "Couldn't authenticate you" } });
+    }
+    if (errors.length > 0) {
+      return reply({
+        status: 400,
+        body: {
+          error: 'InvalidRequest',
+          description: 'Request does not match the Zendesk API spec',
+          details: errors,
+        },
+      });
+    }
+    if (!route?.m)
+      return reply({ status: 404, body: { error: 'InvalidEndpoint', description: 'Not found' } });
+
+    const body = raw.trim() === '' ? {} : (JSON.parse(raw) as Obj);
+    const isCreate = kind === 'voice_ticket_create' || kind === 'ticket_create';
+    if (isCreate && idempotencyKey) {
+      const bodyHash = crypto.createHash('sha256').update(`${path}\n${raw}`).digest('hex');
+      const seen = idempotent.get(idempotencyKey);
+      if (seen && seen.bodyHash !== bodyHash) {
+        return reply({
+          status: 400,
+          body: {
+            error: 'IdempotentRequestError',
+            description: 'Idempotency key reused with a different request',
+          },
+        });
+      }
+      if (seen)
+        return reply({ ...seen.reply, headers: { ...seen.reply.headers, 'x-idempotency-lookup': 'hit' } });
+      const first = handle(route.r.kind, route.m.slice(1), url.searchParams, body);
+      if (first.status < 300) idempotent.set(idempotencyKey, { bodyHash, reply: first });
+      return reply({ ...first, headers: { ...first.headers, 'x-idempotency-lookup': 'miss' } });
+    }
+    return reply(handle(route.r.kind, route.m.slice(1), url.searchParams, body));
+  }
+
+  const server = http.createServer((req, res) => {
+    serve(req, res).catch((err: unknown) => {
+      if (!res.headersSent)
+        send(res, { status: 500, body: { error: 'DoubleFailure', description: String(err) } });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    tickets,
+    users,
+    screenPops,
+    requests,
+    specViolations,
+    failNext(n, status, faultOptions = {}) {
+      for (let i = 0; i < n; i++) faults.push({ status, ...faultOptions });
+    },
+    setLatency(value) {
+      latency = value;
+    },
+    addUser,
+    reset() {
+      tickets.clear();
+      users.clear();
+      users.set(API_USER.id, { ...API_USER });
+      screenPops.length = 0;
+      requests.length = 0;
+      specViolations.length = 0;
+      faults.length = 0;
+      idempotent.clear();
+      nextTicketId = 1;
+      nextUserId = 100;
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}

@@ -1,0 +1,58 @@
+import os from 'node:os';
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { openDb, type Db } from '../../server/store/db';
+import { migrate } from '../../server/store/migrate';
+
+export const redisUrl = (): string => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Database backends under test: PGlite always; real PostgreSQL when TEST_DATABASE_URL is set (CI). */
+export const backends = (): Array<'pglite' | 'pg'> => (process.env.TEST_DATABASE_URL ? ['pglite', 'pg'] : ['pglite']);
+
+/** The backend for tests that need just one: PostgreSQL when configured, else PGlite. */
+export const mainBackend = (): 'pglite' | 'pg' => (process.env.TEST_DATABASE_URL ? 'pg' : 'pglite');
+
+export interface TestDb {
+  db: Db;
+  schema: string;
+  url?: string;
+  drop(): Promise<void>;
+}
+
+/** A migrated database of its own: a fresh schema on PostgreSQL, or an in-memory PGlite. */
+export async function testDb(kind: 'pglite' | 'pg' = mainBackend()): Promise<TestDb> {
+  const schema = `t_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+  const url = kind === 'pg' ? process.env.TEST_DATABASE_URL : undefined;
+  const db = await openDb({ databaseUrl: url, dataDir: tmpDir(), schema, inMemory: true });
+  await migrate(db);
+  return {
+    db,
+    schema,
+    url,
+    async drop() {
+      if (kind === 'pg') await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+      await db.close();
+    },
+  };
+}
+
+export const tmpDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'concierge-test-'));
+
+export const queuePrefix = (): string => `test-${randomUUID()}`;
+
+/** Deletes every Redis key under a test's queue prefix. */
+export async function dropPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
