@@ -1,0 +1,87 @@
+import { scriptCall } from '../helpers/calls';
+import { startHarness, type Harness } from '../helpers/harness';
+
+const byExternalId = (h: Harness, id: string) => [...h.zendesk.tickets.values()].filter((t) => t.external_id === id);
+
+describe('Connect contacts become Zendesk tickets', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(() => h.stop());
+
+  test('when an answered call is delivered in order, then one voice ticket is created with a screen pop and updated once at the end', async () => {
+    const call = scriptCall(h.connect, 'answered', '+14155550101');
+    for (const e of call.events.slice(0, 3)) expect((await h.post(e)).status).toBe(202);
+    await h.until(() => byExternalId(h, call.initialContactId).length === 1);
+    const live = byExternalId(h, call.initialContactId)[0]!;
+    expect(live.via_id).toBe(45);
+    expect(h.zendesk.screenPops).toEqual([expect.objectContaining({ ticketId: live.id })]);
+    expect(live.tags).toEqual(expect.arrayContaining(['concierge', 'concierge_voice', 'concierge_answered']));
+
+    expect((await h.post(call.events[3])).status).toBe(202);
+    await h.until(() => live.comments.some((c) => c.voice_comment));
+    const voice = live.comments.find((c) => c.voice_comment)!.voice_comment!;
+    expect(voice).toMatchObject({ from: '+14155550101', to: '+18005550100', call_duration: 90 });
+    expect(voice.answered_by_id).toBe([...h.zendesk.users.values()].find((u) => u.email === 'alice@example.com')!.id);
+    expect(live.comments.some((c) => !c.public && /Disconnect reason: AGENT_DISCONNECT/.test(c.body ?? ''))).toBe(true);
+    expect(h.zendesk.specViolations).toEqual([]);
+    const kinds = h.zendesk.requests.map((r) => r.kind);
+    expect(kinds.filter((k) => k === 'voice_ticket_create' || k === 'ticket_update')).toEqual(['voice_ticket_create', 'ticket_update']);
+  });
+
+  test('when a call is abandoned in the queue, then one ticket is created at the end, tagged abandoned, with no screen pop', async () => {
+    const call = scriptCall(h.connect, 'abandoned', '+14155550102');
+    expect((await h.post(call.events)).status).toBe(202);
+    await h.until(() => byExternalId(h, call.initialContactId).length === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    const t = byExternalId(h, call.initialContactId)[0]!;
+    expect(t.tags).toContain('concierge_abandoned');
+    expect(t.subject).toMatch(/Abandoned call/);
+    expect(h.zendesk.screenPops).toEqual([]);
+    expect(h.zendesk.requests.filter((r) => r.kind === 'ticket_update')).toHaveLength(0);
+  });
+
+  test('when a call never leaves the IVR, then its ticket is tagged self-service', async () => {
+    const call = scriptCall(h.connect, 'self_service', '+14155550103');
+    await h.post(call.events);
+    await h.until(() => byExternalId(h, call.initialContactId).length === 1);
+    expect(byExternalId(h, call.initialContactId)[0]!.tags).toContain('concierge_self_service');
+  });
+
+  test('when a call is transferred, then both legs stay on one ticket with a single final update', async () => {
+    const call = scriptCall(h.connect, 'transfer', '+14155550104');
+    for (const e of call.events) await h.post(e);
+    await h.until(() => byExternalId(h, call.initialContactId)[0]?.comments.some((c) => c.voice_comment) ?? false);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(byExternalId(h, call.initialContactId)).toHaveLength(1);
+    const t = byExternalId(h, call.initialContactId)[0]!;
+    expect(t.comments.filter((c) => c.voice_comment)).toHaveLength(1);
+    // Either created live then updated once, or (if every event was in before the worker ran) created complete.
+    expect(h.zendesk.requests.filter((r) => r.kind === 'voice_ticket_create')).toHaveLength(1);
+    expect(h.zendesk.requests.filter((r) => r.kind === 'ticket_update').length).toBeLessThanOrEqual(1);
+    expect(t.comments.find((c) => c.voice_comment)!.voice_comment).toMatchObject({ call_duration: 100 });
+  });
+
+  test('when events arrive in reverse order, then the result is the same one ticket with the call recorded', async () => {
+    const call = scriptCall(h.connect, 'answered', '+14155550105');
+    await h.post([...call.events].reverse());
+    await h.until(() => byExternalId(h, call.initialContactId)[0]?.comments.some((c) => c.voice_comment) ?? false);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(byExternalId(h, call.initialContactId)).toHaveLength(1);
+    const creates = h.zendesk.requests.filter((r) => r.kind === 'voice_ticket_create' || r.kind === 'ticket_create');
+    expect(creates).toHaveLength(1);
+  });
+
+  test('when the same caller calls twice, then the second call needs no user lookup', async () => {
+    const first = scriptCall(h.connect, 'abandoned', '+14155550106');
+    await h.post(first.events);
+    await h.until(() => byExternalId(h, first.initialContactId).length === 1);
+    const lookups = h.zendesk.requests.filter((r) => r.kind === 'user_search' || r.kind === 'user_create').length;
+    const second = scriptCall(h.connect, 'abandoned', '+14155550106');
+    await h.post(second.events);
+    await h.until(() => byExternalId(h, second.initialContactId).length === 1);
+    expect(h.zendesk.requests.filter((r) => r.kind === 'user_search' || r.kind === 'user_create')).toHaveLength(lookups);
+    expect(byExternalId(h, second.initialContactId)[0]!.requester_id).toBe(byExternalId(h, first.initialContactId)[0]!.requester_id);
+  });
+});
