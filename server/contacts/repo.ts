@@ -19,6 +19,7 @@ export interface ContactRecord {
   endedAt: string | null;
   finalizedLegs: string[];
   createAttemptedAt: string | null;
+  createAttemptLegs: string[];
 }
 
 interface Row {
@@ -37,6 +38,7 @@ interface Row {
   ended_at: Date | string | null;
   finalized_legs: string[];
   create_attempted_at: Date | string | null;
+  create_attempt_legs: string[];
 }
 
 const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
@@ -57,6 +59,7 @@ const toRecord = (r: Row): ContactRecord => ({
   endedAt: iso(r.ended_at),
   finalizedLegs: r.finalized_legs ?? [],
   createAttemptedAt: iso(r.create_attempted_at),
+  createAttemptLegs: r.create_attempt_legs ?? [],
 });
 
 /** Thrown when another worker holds the conversation's lease: the job is retried shortly, not failed. */
@@ -81,6 +84,7 @@ export interface ContactPatch {
   endedAt?: string | null;
   addFinalizedLegs?: string[];
   createAttemptedAt?: string;
+  createAttemptLegs?: string[];
 }
 
 const COLUMNS: Record<Exclude<keyof ContactPatch, 'addFinalizedLegs'>, string> = {
@@ -96,6 +100,7 @@ const COLUMNS: Record<Exclude<keyof ContactPatch, 'addFinalizedLegs'>, string> =
   connectedAt: 'connected_at',
   endedAt: 'ended_at',
   createAttemptedAt: 'create_attempted_at',
+  createAttemptLegs: 'create_attempt_legs',
 };
 
 /** Conversations (initial contact id) and their ticket; the mapping never comes from a Zendesk search. */

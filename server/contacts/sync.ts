@@ -195,6 +195,17 @@ async function converge(
   const actions: SyncAction[] = [];
   let ticketId = record.ticketId;
 
+  if (ticketId === null && record.createAttemptedAt !== null) {
+    // An earlier create may have reached Zendesk with its answer lost (crash, timeout): adopt that ticket.
+    const found = await zd.findTicketByExternalId(record.initialContactId, { priority });
+    if (found !== null) {
+      ticketId = found;
+      record.finalizedLegs.push(...record.createAttemptLegs);
+      await deps.contacts.patch(tenant.id, record.initialContactId, { ticketId, addFinalizedLegs: record.createAttemptLegs });
+      log.warn({ ticketId }, 'adopted a ticket created by an interrupted attempt');
+    }
+  }
+
   if (ticketId === null) {
     const requesterId = voice && customerPhone ? await deps.users.caller(zd, tenant.id, customerPhone, priority) : undefined;
     const ticket: TicketWrite = {
@@ -205,7 +216,11 @@ async function converge(
       ...(requesterId ? { requester_id: requesterId } : {}),
       ...(lastFinal && voice ? optional('voice_comment', voiceComment(lastFinal)) : {}),
     };
-    await deps.contacts.patch(tenant.id, record.initialContactId, { createAttemptedAt: new Date().toISOString() });
+    const covered = lastFinal ? [...finals.map((f) => f.contactId), ...handedOn] : handedOn;
+    await deps.contacts.patch(tenant.id, record.initialContactId, {
+      createAttemptedAt: new Date().toISOString(),
+      createAttemptLegs: covered,
+    });
     // The Idempotency-Key makes a create retried after a crash return the ticket the first attempt made.
     const opts = { priority, idempotencyKey: `concierge-${tenant.id}-${record.initialContactId}` };
     const created = voice
@@ -222,13 +237,13 @@ async function converge(
       ticketId,
       requesterId: created.requesterId ?? requesterId ?? null,
       // The create already carried everything about the legs that ended.
-      addFinalizedLegs: lastFinal ? [...finals.map((f) => f.contactId), ...handedOn] : handedOn,
+      addFinalizedLegs: covered,
     });
     log.info({ ticketId, outcome, action: actions[0] }, 'ticket created');
     return { actions, ticketId };
   }
 
-  for (const d of finals) {
+  for (const d of finals.filter((f) => !record.finalizedLegs.includes(f.contactId))) {
     await zd.updateTicket(
       ticketId,
       {

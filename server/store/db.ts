@@ -80,7 +80,9 @@ async function openPg(url: string, schema: string | undefined, poolSize = 10): P
     async ping() {
       await pool.query('SELECT 1');
     },
-    close: () => pool.end(),
+    async close() {
+      if (!pool.ended) await pool.end();
+    },
   };
 }
 

@@ -231,6 +231,16 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
     findUserByPhone: (phoneE164, options) => findUser(`phone:${phoneE164}`, options),
     findUserByEmail: (email, options) => findUser(`email:${email}`, options),
 
+    async findTicketByExternalId(externalId, options) {
+      const result = await send('ticket_lookup', options.priority, undefined, () =>
+        tickets.get(['tickets', { external_id: externalId }]),
+      );
+      const ids = list(result, 'tickets')
+        .map((t) => t.id)
+        .filter((id): id is number => typeof id === 'number');
+      return ids.length ? Math.min(...ids) : null;
+    },
+
     async createEndUser(user, options) {
       const result = await send('user_create', options.priority, options.idempotencyKey, () =>
         users.post(['users'], { user: { name: user.name, phone: user.phone, role: 'end-user' } }),
@@ -287,7 +297,7 @@ function entity(result: unknown, key: 'ticket' | 'user'): Obj | undefined {
   return isObj(result[key]) ? (result[key] as Obj) : result;
 }
 
-function list(result: unknown, key: 'users'): Obj[] {
+function list(result: unknown, key: 'users' | 'tickets'): Obj[] {
   const items = Array.isArray(result)
     ? result
     : isObj(result) && Array.isArray(result[key])

@@ -52,6 +52,7 @@ export type ZendeskRequestKind =
   | 'voice_ticket_create'
   | 'ticket_create'
   | 'ticket_update'
+  | 'ticket_lookup'
   | 'screen_pop'
   | 'user_search'
   | 'user_create';
@@ -67,6 +68,11 @@ export interface ZendeskApi {
   createTicket(ticket: TicketWrite, opts: RequestOptions): Promise<CreatedTicket>;
   /** PUT /api/v2/tickets/{id} */
   updateTicket(ticketId: number, ticket: TicketWrite, opts: RequestOptions): Promise<void>;
+  /**
+   * GET /api/v2/tickets?external_id=… — only to recover after a create whose answer was lost (crash,
+   * timeout); the contact↔ticket mapping otherwise lives in Postgres.
+   */
+  findTicketByExternalId(externalId: string, opts: RequestOptions): Promise<number | null>;
   /** GET /api/v2/users/search?query=phone:… — first matching user id, or null. */
   findUserByPhone(phoneE164: string, opts: RequestOptions): Promise<number | null>;
   /** GET /api/v2/users/search?query=email:… — first matching user id, or null. */

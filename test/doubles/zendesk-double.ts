@@ -108,6 +108,7 @@ const ROUTES: Array<{ method: string; pattern: RegExp; kind: ZendeskRequestKind 
   },
   { method: 'POST', pattern: /^\/api\/v2\/tickets$/, kind: 'ticket_create' },
   { method: 'PUT', pattern: /^\/api\/v2\/tickets\/(\d+)$/, kind: 'ticket_update' },
+  { method: 'GET', pattern: /^\/api\/v2\/tickets$/, kind: 'ticket_lookup' },
   { method: 'GET', pattern: /^\/api\/v2\/users\/search$/, kind: 'user_search' },
   { method: 'POST', pattern: /^\/api\/v2\/users$/, kind: 'user_create' },
 ];
@@ -249,6 +250,11 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
           status: 200,
           body: { ticket: ticketJson(ticket), audit: { ticket_id: ticket.id, events: [] } },
         };
+      }
+      case 'ticket_lookup': {
+        const externalId = query.get('external_id');
+        const found = [...tickets.values()].filter((t) => externalId !== null && t.external_id === externalId);
+        return { status: 200, body: { tickets: found.map(ticketJson), count: found.length, next_page: null, previous_page: null } };
       }
       case 'user_search': {
         const q = (query.get('query') ?? '').trim();

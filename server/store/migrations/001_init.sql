@@ -56,7 +56,10 @@ CREATE TABLE contacts (
   ended_at timestamptz,
   -- Legs (contact ids) whose end was already written to the ticket: one post-call update per leg.
   finalized_legs text[] NOT NULL DEFAULT '{}',
+  -- Set before a ticket create is sent, so a crash between Zendesk's answer and our write is detectable;
+  -- with the legs that create covered.
   create_attempted_at timestamptz,
+  create_attempt_legs text[] NOT NULL DEFAULT '{}',
   lease_owner text,
   lease_until timestamptz,
   created_at timestamptz NOT NULL DEFAULT now(),
