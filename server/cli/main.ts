@@ -41,8 +41,9 @@ const queueList = (value: string): QueueName[] => {
 async function serve(opts: { api: boolean; queues: QueueName[] }) {
   const cfg = config();
   const logger = createLogger(cfg.LOG_LEVEL);
-  // Loaded on demand: commands like `tenant create` need none of the runtime.
-  const { run, stopOnSignals } = await import('../runtime/service.js');
+  // Loaded on demand: commands like `tenant create` need none of the runtime (BullMQ, AWS SDK, express).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous lazy load that tsx resolves
+  const { run, stopOnSignals } = require('../runtime/service') as typeof import('../runtime/service');
   const running = await run(cfg, logger, opts);
   stopOnSignals(running, logger);
   logger.info(

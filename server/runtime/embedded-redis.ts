@@ -48,18 +48,22 @@ function freePort(): Promise<number> {
 }
 
 function onPath(bin: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+  return spawnSync('sh', ['-c', 'command -v "$0"', bin], { stdio: 'ignore' }).status === 0;
 }
 
 /**
  * REDIS_URL when set; else the Redis on 127.0.0.1:6379 when one answers; else a private redis-server
  * started from PATH with its files under <dataDir>/redis (AOF on, noeviction, as BullMQ wants).
  */
-export async function ensureRedis(redisUrl: string | undefined, dataDir: string): Promise<RedisHandle> {
+export async function ensureRedis(
+  redisUrl: string | undefined,
+  dataDir: string,
+  local = 'redis://127.0.0.1:6379',
+  redisServer = 'redis-server',
+): Promise<RedisHandle> {
   if (redisUrl) return { url: redisUrl, stop: async () => undefined };
-  const local = 'redis://127.0.0.1:6379';
   if (await answers(local)) return { url: local, stop: async () => undefined };
-  if (!onPath('redis-server')) throw new RedisMissingError();
+  if (!onPath(redisServer)) throw new RedisMissingError();
   return startPrivateRedis(dataDir);
 }
 
