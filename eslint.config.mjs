@@ -3,7 +3,17 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'assets/**', 'dist/**', '.data/**', 'coverage/**', 'bin/**', 'jest.config.js'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'assets/**',
+      'dist/**',
+      '.data/**',
+      'coverage/**',
+      'bin/**',
+      'jest.config.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -19,7 +29,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['express', '**/http/*', '**/http'], message: 'Domain code and workers never import the HTTP edge.' }] },
+        {
+          patterns: [
+            {
+              group: ['express', '**/http/*', '**/http'],
+              message: 'Domain code and workers never import the HTTP edge.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -28,7 +45,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/server/**', '**/workers/**'], message: 'The app never imports server or workers.' }] },
+        {
+          patterns: [
+            { group: ['**/server/**', '**/workers/**'], message: 'The app never imports server or workers.' },
+          ],
+        },
       ],
     },
   },

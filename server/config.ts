@@ -26,8 +26,14 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
     .optional(),
   CONCIERGE_ALLOW_LOCAL_ZENDESK: bool.default(false),
-  CONCIERGE_QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('concierge'),
-  CONCIERGE_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'like 1mb or 512kb').default('1mb'),
+  CONCIERGE_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+$/)
+    .default('concierge'),
+  CONCIERGE_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'like 1mb or 512kb')
+    .default('1mb'),
   CONCIERGE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
   CONCIERGE_SWEEP_AFTER_MS: z.coerce.number().int().min(1000).default(60_000),
   CONCIERGE_RECONCILE_EVERY_MS: z.coerce.number().int().min(10_000).default(300_000),

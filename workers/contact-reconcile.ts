@@ -18,14 +18,19 @@ export function reconcileProcessor(deps: {
 }) {
   return async (job: Job): Promise<{ found: number }> => {
     const { tenantId } = reconcilePayload.parse(job.data ?? {});
-    const tenants = tenantId ? [await deps.tenants.get(tenantId)].filter((t) => t !== null) : await deps.tenants.list();
+    const tenants = tenantId
+      ? [await deps.tenants.get(tenantId)].filter((t) => t !== null)
+      : await deps.tenants.list();
     let found = 0;
     for (const tenant of tenants) {
       try {
         found += await reconcileTenant(tenant, deps, deps.windowMs);
       } catch (err) {
         // One tenant's broken Connect permissions must not stop the others.
-        deps.logger.warn({ tenantId: tenant.id, err: (err as Error).message }, 'reconciliation failed for tenant');
+        deps.logger.warn(
+          { tenantId: tenant.id, err: (err as Error).message },
+          'reconciliation failed for tenant',
+        );
       }
     }
     return { found };

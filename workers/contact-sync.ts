@@ -12,7 +12,8 @@ import { RateLimitedError, ZendeskError } from '../server/zendesk/types';
 export function contactSyncProcessor(deps: SyncDeps) {
   return async (job: Job, token?: string): Promise<SyncResult> => {
     const parsed = contactSyncPayload.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`invalid contact-sync payload: ${parsed.error.message}`);
+    if (!parsed.success)
+      throw new UnrecoverableError(`invalid contact-sync payload: ${parsed.error.message}`);
     const payload = parsed.data;
     try {
       const result = await syncContact(deps, payload, `${job.id ?? 'job'}:${token ?? ''}`);
@@ -30,11 +31,14 @@ export function contactSyncProcessor(deps: SyncDeps) {
         await job.moveToDelayed(Date.now() + waitMs, token);
         throw new DelayedError();
       }
-      await deps.inbox.recordAttempt(payload.tenantId, payload.eventId, errorText(err)).catch(() => undefined);
+      await deps.inbox
+        .recordAttempt(payload.tenantId, payload.eventId, errorText(err))
+        .catch(() => undefined);
       if (err instanceof PermanentSyncError) throw new UnrecoverableError(err.message);
       throw err;
     }
   };
 }
 
-const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 500);
+const errorText = (err: unknown) =>
+  (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 500);

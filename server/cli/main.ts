@@ -17,7 +17,9 @@ function config(): Config {
   return loadConfig(process.env);
 }
 
-async function withDb<T>(fn: (deps: { tenants: TenantRepo; inbox: Inbox; cfg: Config }) => Promise<T>): Promise<T> {
+async function withDb<T>(
+  fn: (deps: { tenants: TenantRepo; inbox: Inbox; cfg: Config }) => Promise<T>,
+): Promise<T> {
   const cfg = config();
   const db = await openDb({ databaseUrl: cfg.DATABASE_URL, dataDir: cfg.dataDir });
   try {
@@ -30,10 +32,15 @@ async function withDb<T>(fn: (deps: { tenants: TenantRepo; inbox: Inbox; cfg: Co
 }
 
 const queueList = (value: string): QueueName[] => {
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = names.filter((n) => !(ALL_QUEUES as string[]).includes(n));
   if (bad.length || names.length === 0) {
-    throw new InvalidArgumentError(`unknown queue(s) ${bad.join(', ') || '(none)'}; known: ${ALL_QUEUES.join(', ')}`);
+    throw new InvalidArgumentError(
+      `unknown queue(s) ${bad.join(', ') || '(none)'}; known: ${ALL_QUEUES.join(', ')}`,
+    );
   }
   return names as QueueName[];
 };
@@ -47,7 +54,12 @@ async function serve(opts: { api: boolean; queues: QueueName[] }) {
   const running = await run(cfg, logger, opts);
   stopOnSignals(running, logger);
   logger.info(
-    { url: running.url, queues: opts.queues, database: cfg.DATABASE_URL ? 'postgres' : 'pglite', redis: running.redis.url },
+    {
+      url: running.url,
+      queues: opts.queues,
+      database: cfg.DATABASE_URL ? 'postgres' : 'pglite',
+      redis: running.redis.url,
+    },
     'concierge is running',
   );
 }
@@ -62,11 +74,18 @@ export function buildProgram(): Command {
     .command('start')
     .description('API + all workers in one process (embedded defaults: PGlite, local or private Redis)')
     .action(() => serve({ api: true, queues: [...ALL_QUEUES] }));
-  program.command('serve').description('the HTTP API only').action(() => serve({ api: true, queues: [] }));
+  program
+    .command('serve')
+    .description('the HTTP API only')
+    .action(() => serve({ api: true, queues: [] }));
   program
     .command('work')
     .description('workers only')
-    .option('--queues <names>', `comma-separated queues (default: all of ${ALL_QUEUES.join(', ')})`, queueList)
+    .option(
+      '--queues <names>',
+      `comma-separated queues (default: all of ${ALL_QUEUES.join(', ')})`,
+      queueList,
+    )
     .action((o: { queues?: QueueName[] }) => serve({ api: false, queues: o.queues ?? [...ALL_QUEUES] }));
   program
     .command('migrate')
@@ -101,10 +120,14 @@ export function buildProgram(): Command {
     .action(async (o: Record<string, string | number | undefined>) => {
       const hasToken = o.zendeskApiToken !== undefined || o.zendeskEmail !== undefined;
       if (hasToken && o.zendeskOauthToken !== undefined) {
-        throw new UsageError('use either --zendesk-email with --zendesk-api-token, or --zendesk-oauth-token, not both');
+        throw new UsageError(
+          'use either --zendesk-email with --zendesk-api-token, or --zendesk-oauth-token, not both',
+        );
       }
       if (!hasToken && o.zendeskOauthToken === undefined) {
-        throw new UsageError('Zendesk credentials are required: --zendesk-email E --zendesk-api-token T, or --zendesk-oauth-token T');
+        throw new UsageError(
+          'Zendesk credentials are required: --zendesk-email E --zendesk-api-token T, or --zendesk-oauth-token T',
+        );
       }
       const parsed = createTenantInput.safeParse({
         subdomain: o.subdomain,
@@ -126,10 +149,14 @@ export function buildProgram(): Command {
           connectUrl: '--connect-url',
         };
         throw new UsageError(
-          parsed.error.issues.map((i) => `${flag[i.path.join('.')] ?? i.path.join('.')}: ${i.message}`).join('\n'),
+          parsed.error.issues
+            .map((i) => `${flag[i.path.join('.')] ?? i.path.join('.')}: ${i.message}`)
+            .join('\n'),
         );
       }
-      const created = await withDb(({ tenants, cfg }) => tenants.create(parsed.data, cfg.CONCIERGE_ALLOW_LOCAL_ZENDESK));
+      const created = await withDb(({ tenants, cfg }) =>
+        tenants.create(parsed.data, cfg.CONCIERGE_ALLOW_LOCAL_ZENDESK),
+      );
       process.stdout.write(`${JSON.stringify(created, null, 2)}\n`);
     });
   tenant
@@ -153,7 +180,13 @@ export function buildProgram(): Command {
       const rows = await withDb(({ inbox }) => inbox.failed(o.tenant, limit));
       process.stdout.write(
         `${JSON.stringify(
-          rows.map((r) => ({ eventId: r.eventId, contactId: r.contactId, eventType: r.eventType, attempts: r.attempts, reason: r.lastError })),
+          rows.map((r) => ({
+            eventId: r.eventId,
+            contactId: r.contactId,
+            eventType: r.eventType,
+            attempts: r.attempts,
+            reason: r.lastError,
+          })),
           null,
           2,
         )}\n`,
@@ -178,7 +211,9 @@ export async function main(argv: string[]): Promise<void> {
       err instanceof DataDirLockedError ||
       err instanceof RedisMissingError ||
       err instanceof AppError;
-    process.stderr.write(`concierge: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
+    process.stderr.write(
+      `concierge: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`,
+    );
     process.exitCode = err instanceof UsageError || err instanceof ConfigError ? 2 : 1;
   }
 }

@@ -18,7 +18,11 @@ export class UserDirectory {
     return crypto.createHmac('sha256', this.hashKey).update(`${tenantId}\0${kind}\0${value}`).digest('hex');
   }
 
-  private async cached(tenantId: string, kind: 'caller' | 'agent', lookupKey: string): Promise<number | null | undefined> {
+  private async cached(
+    tenantId: string,
+    kind: 'caller' | 'agent',
+    lookupKey: string,
+  ): Promise<number | null | undefined> {
     const memoKey = `${tenantId}|${kind}|${lookupKey}`;
     if (this.memory.has(memoKey)) return this.memory.get(memoKey);
     const rows = await this.db.query<{ zendesk_user_id: string | null }>(
@@ -48,12 +52,19 @@ export class UserDirectory {
   }
 
   /** The caller's Zendesk user: cached, else found by phone, else created as an end user. */
-  async caller(zd: ZendeskApi, tenantId: string, phoneE164: string, priority: RequestPriority): Promise<number> {
+  async caller(
+    zd: ZendeskApi,
+    tenantId: string,
+    phoneE164: string,
+    priority: RequestPriority,
+  ): Promise<number> {
     const lookupKey = this.key(tenantId, 'caller', phoneE164);
     const known = await this.cached(tenantId, 'caller', lookupKey);
     if (typeof known === 'number') return known;
     const found = await zd.findUserByPhone(phoneE164, { priority });
-    const id = found ?? (await zd.createEndUser({ name: `Caller ${maskPhone(phoneE164)}`, phone: phoneE164 }, { priority }));
+    const id =
+      found ??
+      (await zd.createEndUser({ name: `Caller ${maskPhone(phoneE164)}`, phone: phoneE164 }, { priority }));
     await this.store(tenantId, 'caller', lookupKey, id);
     return id;
   }

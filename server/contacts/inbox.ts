@@ -100,10 +100,10 @@ export class Inbox {
   }
 
   async get(tenantId: string, eventId: string): Promise<StoredEvent | null> {
-    const rows = await this.db.query<Row>(`SELECT * FROM contact_events WHERE tenant_id = $1 AND event_id = $2`, [
-      tenantId,
-      eventId,
-    ]);
+    const rows = await this.db.query<Row>(
+      `SELECT * FROM contact_events WHERE tenant_id = $1 AND event_id = $2`,
+      [tenantId, eventId],
+    );
     return rows[0] ? toEvent(rows[0]) : null;
   }
 
@@ -188,6 +188,11 @@ async function mapLegs(q: Queryable, tenantId: string, events: ContactEvent[]): 
      SELECT DISTINCT $1, l.contact_id, l.initial_contact_id
        FROM jsonb_to_recordset($2::jsonb) AS l(contact_id text, initial_contact_id text)
      ON CONFLICT DO NOTHING`,
-    [tenantId, JSON.stringify(events.map((e) => ({ contact_id: e.contactId, initial_contact_id: e.initialContactId })))],
+    [
+      tenantId,
+      JSON.stringify(
+        events.map((e) => ({ contact_id: e.contactId, initial_contact_id: e.initialContactId })),
+      ),
+    ],
   );
 }

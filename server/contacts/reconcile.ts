@@ -23,7 +23,11 @@ export async function reconcileTenant(
     const known = await deps.inbox.knownContactIds(tenant.id, ids);
     const ended = await deps.inbox.endedContactIds(tenant.id, ids);
     // New contacts, and known ones whose end Connect reports but whose DISCONNECTED event never came.
-    found.push(...page.filter((e) => !known.has(e.contactId) || (e.eventType === 'DISCONNECTED' && !ended.has(e.contactId))));
+    found.push(
+      ...page.filter(
+        (e) => !known.has(e.contactId) || (e.eventType === 'DISCONNECTED' && !ended.has(e.contactId)),
+      ),
+    );
     page.length = 0;
   };
   for await (const c of deps.connect.searchContacts(tenant.connectInstanceArn, from, now)) {
@@ -46,6 +50,10 @@ export async function reconcileTenant(
     fresh.map((e) => ({ tenantId: tenant.id, eventId: e.eventId, initialContactId: e.initialContactId })),
     (p) => !p.eventId.endsWith('DISCONNECTED'),
   );
-  if (fresh.length) deps.logger.warn({ tenantId: tenant.id, count: fresh.length }, 'reconciliation found contacts with no events');
+  if (fresh.length)
+    deps.logger.warn(
+      { tenantId: tenant.id, count: fresh.length },
+      'reconciliation found contacts with no events',
+    );
   return fresh.length;
 }

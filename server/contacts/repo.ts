@@ -111,7 +111,13 @@ export class ContactRepo {
    * Creates the row if needed and takes a lease on it. Leases (not long transactions) serialise
    * workers on one conversation, so no database connection is held while Zendesk answers.
    */
-  async lease(tenantId: string, initialContactId: string, channel: string, owner: string, ms: number): Promise<ContactRecord> {
+  async lease(
+    tenantId: string,
+    initialContactId: string,
+    channel: string,
+    owner: string,
+    ms: number,
+  ): Promise<ContactRecord> {
     await this.db.query(
       `INSERT INTO contacts (tenant_id, initial_contact_id, channel) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
       [tenantId, initialContactId, channel],
@@ -145,7 +151,9 @@ export class ContactRepo {
     }
     if (patch.addFinalizedLegs?.length) {
       params.push(patch.addFinalizedLegs);
-      sets.push(`finalized_legs = (SELECT array_agg(DISTINCT x) FROM unnest(finalized_legs || $${params.length}::text[]) x)`);
+      sets.push(
+        `finalized_legs = (SELECT array_agg(DISTINCT x) FROM unnest(finalized_legs || $${params.length}::text[]) x)`,
+      );
     }
     if (sets.length === 0) return;
     await this.db.query(
@@ -155,10 +163,10 @@ export class ContactRepo {
   }
 
   async get(tenantId: string, initialContactId: string): Promise<ContactRecord | null> {
-    const rows = await this.db.query<Row>(`SELECT * FROM contacts WHERE tenant_id = $1 AND initial_contact_id = $2`, [
-      tenantId,
-      initialContactId,
-    ]);
+    const rows = await this.db.query<Row>(
+      `SELECT * FROM contacts WHERE tenant_id = $1 AND initial_contact_id = $2`,
+      [tenantId, initialContactId],
+    );
     return rows[0] ? toRecord(rows[0]) : null;
   }
 

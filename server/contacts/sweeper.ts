@@ -15,7 +15,11 @@ export async function sweepInbox(
   const stale = await inbox.stale(olderThanMs);
   if (stale.length === 0) return 0;
   const queue = queues.get('contact-sync');
-  const payloads = stale.map((e) => ({ tenantId: e.tenantId, eventId: e.eventId, initialContactId: e.initialContactId }));
+  const payloads = stale.map((e) => ({
+    tenantId: e.tenantId,
+    eventId: e.eventId,
+    initialContactId: e.initialContactId,
+  }));
   // A job that exhausted its attempts still holds its id; remove failed leftovers so the retry can be queued.
   for (const p of payloads) {
     const existing = await queue.getJob(`${p.tenantId}|${p.eventId}`);

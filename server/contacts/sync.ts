@@ -92,7 +92,13 @@ export async function syncContact(
   if (pending.length === 0) return { actions: ['none'], ticketId: null }; // a concurrent job already did it
   const channel = events[0]?.channel ?? 'VOICE';
 
-  const record = await deps.contacts.lease(tenantId, initialContactId, channel, owner, deps.leaseMs ?? 30_000);
+  const record = await deps.contacts.lease(
+    tenantId,
+    initialContactId,
+    channel,
+    owner,
+    deps.leaseMs ?? 30_000,
+  );
   try {
     const result = await converge(deps, tenant, record, events, log);
     await deps.inbox.markContactDone(
@@ -141,7 +147,8 @@ async function converge(
   const zd = await deps.zendesk(tenant);
   const initial = await describe(record.initialContactId).catch((err: unknown) => {
     // The initial leg may be unknown when only a transfer leg reached us; fall back to the legs we have.
-    if (err instanceof ConnectNotFoundError && legs.some((l) => l.contactId !== record.initialContactId)) return null;
+    if (err instanceof ConnectNotFoundError && legs.some((l) => l.contactId !== record.initialContactId))
+      return null;
     throw err;
   });
 
@@ -155,8 +162,13 @@ async function converge(
   }
   const lastFinal = finals.at(-1);
   const anchor = initial ?? lastFinal ?? (await describe(legs[0]!.contactId));
-  const answered = anyConnected || finals.some((d) => d.connectedToAgentTimestamp) || !!anchor.connectedToAgentTimestamp;
-  const outcome: Outcome = answered ? 'answered' : anchor.queueId || events.some((e) => e.eventType === 'QUEUED') ? 'abandoned' : 'self_service';
+  const answered =
+    anyConnected || finals.some((d) => d.connectedToAgentTimestamp) || !!anchor.connectedToAgentTimestamp;
+  const outcome: Outcome = answered
+    ? 'answered'
+    : anchor.queueId || events.some((e) => e.eventType === 'QUEUED')
+      ? 'abandoned'
+      : 'self_service';
   const voice = anchor.channel.toUpperCase() === 'VOICE';
   const outbound = (anchor.initiationMethod ?? '').toUpperCase() === 'OUTBOUND';
   const customerPhone = anchor.customerPhone ?? lastFinal?.customerPhone;
@@ -165,7 +177,13 @@ async function converge(
   const current = lastFinal ?? (await describeLatestConnected(legs, describe)) ?? anchor;
   const agent = current.agentId ? await deps.connect.describeUser(instanceArn, current.agentId) : undefined;
   const agentZendeskId = agent
-    ? await deps.users.agent(zd, tenant.id, agent.userId, agent.email ?? (agent.username.includes('@') ? agent.username : undefined), priority)
+    ? await deps.users.agent(
+        zd,
+        tenant.id,
+        agent.userId,
+        agent.email ?? (agent.username.includes('@') ? agent.username : undefined),
+        priority,
+      )
     : null;
 
   const patch: ContactPatch = {
@@ -185,7 +203,10 @@ async function converge(
           from: outbound ? (d.systemPhone ?? '') : customerPhone,
           to: outbound ? customerPhone : (d.systemPhone ?? ''),
           started_at: anchor.initiationTimestamp ?? d.initiationTimestamp ?? new Date().toISOString(),
-          call_duration: seconds(anchor.connectedToAgentTimestamp ?? anchor.initiationTimestamp, d.disconnectTimestamp),
+          call_duration: seconds(
+            anchor.connectedToAgentTimestamp ?? anchor.initiationTimestamp,
+            d.disconnectTimestamp,
+          ),
           ...(d.recordingUrl ? { recording_url: d.recordingUrl } : {}),
           ...(agentZendeskId ? { answered_by_id: agentZendeskId } : {}),
         }
@@ -201,18 +222,25 @@ async function converge(
     if (found !== null) {
       ticketId = found;
       record.finalizedLegs.push(...record.createAttemptLegs);
-      await deps.contacts.patch(tenant.id, record.initialContactId, { ticketId, addFinalizedLegs: record.createAttemptLegs });
+      await deps.contacts.patch(tenant.id, record.initialContactId, {
+        ticketId,
+        addFinalizedLegs: record.createAttemptLegs,
+      });
       log.warn({ ticketId }, 'adopted a ticket created by an interrupted attempt');
     }
   }
 
   if (ticketId === null) {
-    const requesterId = voice && customerPhone ? await deps.users.caller(zd, tenant.id, customerPhone, priority) : undefined;
+    const requesterId =
+      voice && customerPhone ? await deps.users.caller(zd, tenant.id, customerPhone, priority) : undefined;
     const ticket: TicketWrite = {
       subject: subjectFor(anchor, outcome, outbound, customerPhone),
       external_id: record.initialContactId,
       tags,
-      comment: { body: noteFor(anchor, lastFinal, agent?.username, outcome, instanceArn, tenant.connectUrl), public: false },
+      comment: {
+        body: noteFor(anchor, lastFinal, agent?.username, outcome, instanceArn, tenant.connectUrl),
+        public: false,
+      },
       ...(requesterId ? { requester_id: requesterId } : {}),
       ...(lastFinal && voice ? optional('voice_comment', voiceComment(lastFinal)) : {}),
     };
@@ -247,7 +275,10 @@ async function converge(
     await zd.updateTicket(
       ticketId,
       {
-        comment: { body: noteFor(anchor, d, agent?.username, outcome, instanceArn, tenant.connectUrl), public: false },
+        comment: {
+          body: noteFor(anchor, d, agent?.username, outcome, instanceArn, tenant.connectUrl),
+          public: false,
+        },
         additional_tags: tags,
         ...optional('voice_comment', voiceComment(d)),
       },
@@ -262,7 +293,8 @@ async function converge(
 }
 
 const ORDER: ContactState[] = ['initiated', 'queued', 'connected', 'ended'];
-const maxState = (a: ContactState, b: ContactState): ContactState => (ORDER.indexOf(a) >= ORDER.indexOf(b) ? a : b);
+const maxState = (a: ContactState, b: ContactState): ContactState =>
+  ORDER.indexOf(a) >= ORDER.indexOf(b) ? a : b;
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
   return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
@@ -284,7 +316,9 @@ async function describeLatestConnected(
   legs: Leg[],
   describe: (id: string) => Promise<ContactDetails>,
 ): Promise<ContactDetails | undefined> {
-  const connected = legs.filter((l) => l.types.has('CONNECTED_TO_AGENT')).sort((a, b) => a.firstSeen.localeCompare(b.firstSeen));
+  const connected = legs
+    .filter((l) => l.types.has('CONNECTED_TO_AGENT'))
+    .sort((a, b) => a.firstSeen.localeCompare(b.firstSeen));
   const last = connected.at(-1);
   return last ? describe(last.contactId) : undefined;
 }

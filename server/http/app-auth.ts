@@ -204,7 +204,8 @@ export async function verifyStreamToken(token: string, opts: VerifyStreamTokenOp
   if (typeof exp !== 'number' || typeof iat !== 'number' || exp - iat > STREAM_TTL_S) {
     throw invalid('Token lifetime too long');
   }
-  if (cid !== opts.contactId) throw new ForbiddenError('This stream token is for another contact', 'other_contact');
+  if (cid !== opts.contactId)
+    throw new ForbiddenError('This stream token is for another contact', 'other_contact');
   const expiresAt = new Date(exp * 1000);
   if (opts.consume && !(await opts.consume(jti, expiresAt))) {
     throw new UnauthorizedError('Stream token already used', 'token_replayed');
@@ -230,7 +231,9 @@ export function requireAppAuth(deps: RequireAppAuthDeps): RequestHandler {
       audience: deps.audience,
       secretFor: deps.secretFor,
       ...(deps.now ? { now: deps.now() } : {}),
-      ...(deps.clockToleranceSeconds !== undefined ? { clockToleranceSeconds: deps.clockToleranceSeconds } : {}),
+      ...(deps.clockToleranceSeconds !== undefined
+        ? { clockToleranceSeconds: deps.clockToleranceSeconds }
+        : {}),
       ...(deps.tenantFromIssuer ? { tenantFromIssuer: deps.tenantFromIssuer } : {}),
     });
     res.locals.tenant = auth.tenantId;

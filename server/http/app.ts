@@ -26,7 +26,10 @@ export interface AppDeps {
 }
 
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref())]);
+  Promise.race([
+    p,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref()),
+  ]);
 
 /** Builds the express app; never listens (index/runtime does), so tests drive it with supertest. */
 export function createApp(deps: AppDeps): Express {
@@ -43,7 +46,9 @@ export function createApp(deps: AppDeps): Express {
         res.setHeader('x-request-id', id);
         return id;
       },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
+      autoLogging: {
+        ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics',
+      },
     }),
   );
 
@@ -60,7 +65,10 @@ export function createApp(deps: AppDeps): Express {
         return `unavailable: ${(err as Error).message}`;
       }
     };
-    const [database, redis] = await Promise.all([check(() => deps.db.ping(), 'database'), check(() => deps.redis.ping(), 'redis')]);
+    const [database, redis] = await Promise.all([
+      check(() => deps.db.ping(), 'database'),
+      check(() => deps.redis.ping(), 'redis'),
+    ]);
     const ok = database === 'ok' && redis === 'ok';
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { database, redis } });
   });
@@ -70,8 +78,11 @@ export function createApp(deps: AppDeps): Express {
       withTimeout(
         Promise.all(
           ALL_QUEUES.map(async (name) => {
-            const counts = await deps.queues.get(name).getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
-            for (const [state, n] of Object.entries(counts)) deps.metrics.queueDepth.set({ queue: name, state }, n);
+            const counts = await deps.queues
+              .get(name)
+              .getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+            for (const [state, n] of Object.entries(counts))
+              deps.metrics.queueDepth.set({ queue: name, state }, n);
           }),
         ),
         1000,
@@ -79,7 +90,8 @@ export function createApp(deps: AppDeps): Express {
       ).catch(() => undefined),
       withTimeout(deps.inbox.counts(), 1000, 'inbox counts')
         .then((counts) => {
-          for (const status of ['pending', 'done', 'failed']) deps.metrics.inbox.set({ status }, counts[status] ?? 0);
+          for (const status of ['pending', 'done', 'failed'])
+            deps.metrics.inbox.set({ status }, counts[status] ?? 0);
         })
         .catch(() => undefined),
     ]);

@@ -78,21 +78,32 @@ export function connectEventsRouter(deps: ConnectEventsDeps): Router {
       try {
         fresh = await deps.inbox.store(tenant.id, parsed.events);
       } catch (err) {
-        throw new UnavailableError('Database unavailable; nothing was stored, retry later', 'database_unavailable', {
-          cause: err,
-        });
+        throw new UnavailableError(
+          'Database unavailable; nothing was stored, retry later',
+          'database_unavailable',
+          {
+            cause: err,
+          },
+        );
       }
       const duplicates = parsed.events.length - fresh.length;
       deps.metrics.intake.inc({ outcome: 'accepted' }, fresh.length);
       if (duplicates) deps.metrics.intake.inc({ outcome: 'duplicate' }, duplicates);
       try {
         await deps.queues.enqueueContactSync(
-          fresh.map((e) => ({ tenantId: tenant.id, eventId: e.eventId, initialContactId: e.initialContactId })),
+          fresh.map((e) => ({
+            tenantId: tenant.id,
+            eventId: e.eventId,
+            initialContactId: e.initialContactId,
+          })),
           (p) => LIVE_EVENTS.has(fresh.find((e) => e.eventId === p.eventId)?.eventType ?? ''),
         );
       } catch (err) {
         // Stored durably already: the sweeper enqueues these once Redis is back.
-        deps.logger.warn({ err: (err as Error).message, tenantId: tenant.id }, 'queue unavailable; events left for the sweeper');
+        deps.logger.warn(
+          { err: (err as Error).message, tenantId: tenant.id },
+          'queue unavailable; events left for the sweeper',
+        );
       }
       res.status(202).json({ accepted: fresh.length, duplicates });
     },

@@ -13,17 +13,25 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (res.headersSent) return;
     if (err instanceof AppError) {
-      res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
+      res
+        .status(err.status)
+        .json({
+          error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+        });
       if (err.status >= 500) logger.warn({ err, reqId: req.id }, err.message);
       return;
     }
     const bp = err as BodyParserError;
     if (bp?.type === 'entity.too.large') {
-      res.status(413).json({ error: { code: 'payload_too_large', message: `Body larger than ${bp.limit} bytes` } });
+      res
+        .status(413)
+        .json({ error: { code: 'payload_too_large', message: `Body larger than ${bp.limit} bytes` } });
       return;
     }
     if (bp?.type === 'entity.parse.failed') {
-      res.status(400).json({ error: { code: 'invalid_json', message: `Body is not valid JSON: ${bp.message}` } });
+      res
+        .status(400)
+        .json({ error: { code: 'invalid_json', message: `Body is not valid JSON: ${bp.message}` } });
       return;
     }
     if (bp?.type && bp.status && bp.status < 500) {

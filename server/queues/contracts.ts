@@ -42,7 +42,11 @@ export class Queues {
   get(name: QueueName): Queue {
     let q = this.queues.get(name);
     if (!q) {
-      q = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+      q = new Queue(name, {
+        connection: this.connection,
+        prefix: this.prefix,
+        defaultJobOptions: DEFAULT_JOB_OPTIONS,
+      });
       q.on('error', () => undefined); // surfaced through the caller's rejected promise instead
       this.queues.set(name, q);
     }
@@ -53,7 +57,10 @@ export class Queues {
    * Deterministic job ids make a second enqueue of the same event harmless. Live events (a call in
    * progress) get priority over post-call work when workers are busy.
    */
-  async enqueueContactSync(payloads: ContactSyncPayload[], live: (p: ContactSyncPayload) => boolean): Promise<void> {
+  async enqueueContactSync(
+    payloads: ContactSyncPayload[],
+    live: (p: ContactSyncPayload) => boolean,
+  ): Promise<void> {
     if (payloads.length === 0) return;
     await this.get(QUEUES.contactSync).addBulk(
       payloads.map((p) => ({

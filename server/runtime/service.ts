@@ -28,7 +28,11 @@ export interface Running {
 /** Starts the API and/or workers in this process. `stop()` closes in order: HTTP, workers, queues, Redis, DB. */
 export async function run(config: Config, logger: Logger, opts: RunOptions): Promise<Running> {
   const redis = await ensureRedis(config.REDIS_URL, config.dataDir);
-  if (redis.child) logger.info({ url: redis.url }, 'started a private redis-server (no REDIS_URL and nothing on 127.0.0.1:6379)');
+  if (redis.child)
+    logger.info(
+      { url: redis.url },
+      'started a private redis-server (no REDIS_URL and nothing on 127.0.0.1:6379)',
+    );
   let ctx: Context;
   try {
     ctx = await createContext(config, logger, redis.url, opts.overrides);

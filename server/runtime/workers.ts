@@ -16,7 +16,11 @@ export interface RunningWorkers {
  * The sweeper is a timer, not a repeatable job, so it survives Redis losing its data; it also
  * re-declares the job scheduler, which a FLUSHALL would have erased.
  */
-export async function startWorkers(ctx: Context, redisUrl: string, names: QueueName[]): Promise<RunningWorkers> {
+export async function startWorkers(
+  ctx: Context,
+  redisUrl: string,
+  names: QueueName[],
+): Promise<RunningWorkers> {
   const connection = createRedis(redisUrl, 'worker');
   const log = ctx.logger.child({ module: 'workers' });
   const processors: Record<QueueName, (job: Job, token?: string) => Promise<unknown>> = {
@@ -43,9 +47,15 @@ export async function startWorkers(ctx: Context, redisUrl: string, names: QueueN
     if (!names.includes(QUEUES.reconcile)) return;
     await ctx.queues
       .get(QUEUES.reconcile)
-      .upsertJobScheduler('reconcile-all', { every: ctx.config.CONCIERGE_RECONCILE_EVERY_MS }, { name: 'reconcile', data: {} });
+      .upsertJobScheduler(
+        'reconcile-all',
+        { every: ctx.config.CONCIERGE_RECONCILE_EVERY_MS },
+        { name: 'reconcile', data: {} },
+      );
   };
-  await schedule().catch((err: Error) => log.warn({ err: err.message }, 'could not declare reconciliation schedule'));
+  await schedule().catch((err: Error) =>
+    log.warn({ err: err.message }, 'could not declare reconciliation schedule'),
+  );
 
   let sweeping = false;
   const sweep = async () => {

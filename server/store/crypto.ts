@@ -16,7 +16,9 @@ export class SecretBox {
     const cipher = crypto.createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(Buffer.from(aad));
     const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), ct.toString('base64')].join('.');
+    return ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), ct.toString('base64')].join(
+      '.',
+    );
   }
 
   /** `aad` binds a ciphertext to its row (the tenant id), so it cannot be copied to another tenant. */
@@ -51,7 +53,8 @@ export function loadEncryptionKey(envKey: string | undefined, dataDir: string): 
 export const sha256 = (s: string): string => crypto.createHash('sha256').update(s).digest('hex');
 
 /** A random secret printed once to the operator: 32 bytes, URL-safe. */
-export const newSecret = (prefix: string): string => `${prefix}_${crypto.randomBytes(32).toString('base64url')}`;
+export const newSecret = (prefix: string): string =>
+  `${prefix}_${crypto.randomBytes(32).toString('base64url')}`;
 
 /** Constant-time comparison of two hex digests. */
 export function sameDigest(a: string, b: string): boolean {

@@ -32,7 +32,8 @@ export interface OpenDbOptions {
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
-  if (opts.schema !== undefined && !SCHEMA_RE.test(opts.schema)) throw new Error(`invalid schema name ${opts.schema}`);
+  if (opts.schema !== undefined && !SCHEMA_RE.test(opts.schema))
+    throw new Error(`invalid schema name ${opts.schema}`);
   return opts.databaseUrl ? openPg(opts.databaseUrl, opts.schema, opts.poolSize) : openPglite(opts);
 }
 

@@ -27,7 +27,9 @@ export async function migrate(db: Db): Promise<string[]> {
     await q.query(
       `CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
-    const done = new Set((await q.query<{ version: string }>(`SELECT version FROM schema_migrations`)).map((r) => r.version));
+    const done = new Set(
+      (await q.query<{ version: string }>(`SELECT version FROM schema_migrations`)).map((r) => r.version),
+    );
     const applied: string[] = [];
     for (const m of listMigrations()) {
       if (done.has(m.version)) continue;

@@ -25,7 +25,10 @@ export const subdomainSchema = z
 
 export const connectArnSchema = z
   .string()
-  .regex(/^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance\/[0-9a-f-]{36}$/, 'an Amazon Connect instance ARN');
+  .regex(
+    /^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance\/[0-9a-f-]{36}$/,
+    'an Amazon Connect instance ARN',
+  );
 
 export const createTenantInput = z.object({
   subdomain: subdomainSchema,
@@ -37,7 +40,10 @@ export const createTenantInput = z.object({
   connectInstanceArn: connectArnSchema.optional(),
   connectUrl: z
     .string()
-    .regex(/^https:\/\/[a-z0-9-]+\.(my\.connect\.aws|awsapps\.com\/connect)$/, 'https://<alias>.my.connect.aws')
+    .regex(
+      /^https:\/\/[a-z0-9-]+\.(my\.connect\.aws|awsapps\.com\/connect)$/,
+      'https://<alias>.my.connect.aws',
+    )
     .optional(),
   zendeskRpm: z.number().int().positive().optional(),
 });
@@ -100,7 +106,8 @@ export class TenantRepo {
         input.zendeskRpm ?? 400,
       ],
     );
-    if (rows.length === 0) throw new ConflictError(`tenant ${input.subdomain} already exists`, 'tenant_exists');
+    if (rows.length === 0)
+      throw new ConflictError(`tenant ${input.subdomain} already exists`, 'tenant_exists');
     return { tenant: input.subdomain, ingestKey, webhookSecret, appSecret };
   }
 
@@ -137,7 +144,9 @@ export class TenantRepo {
   }
 
   async appSecret(id: string): Promise<string | null> {
-    const rows = await this.db.query<{ app_secret: string }>(`SELECT app_secret FROM tenants WHERE id = $1`, [id]);
+    const rows = await this.db.query<{ app_secret: string }>(`SELECT app_secret FROM tenants WHERE id = $1`, [
+      id,
+    ]);
     return rows[0] ? this.box.decrypt(rows[0].app_secret, id) : null;
   }
 }

@@ -109,5 +109,4 @@ export class RateLimitedError extends Error {
 }
 
 export type ZendeskCredentials =
-  | { kind: 'api_token'; email: string; token: string }
-  | { kind: 'oauth'; token: string };
+  { kind: 'api_token'; email: string; token: string } | { kind: 'oauth'; token: string };

@@ -3,12 +3,14 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ensureRedis, RedisMissingError } from '../../server/runtime/embedded-redis';
-import { envelope } from '../helpers/calls';
 import { redisUrl, tmpDir } from '../helpers/env';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin/concierge');
-const FIXTURE = path.resolve(ROOT, '../shared/fixtures/connect/scv_eventbridge_contact-event_disconnected.json');
+const FIXTURE = path.resolve(
+  ROOT,
+  '../shared/fixtures/connect/scv_eventbridge_contact-event_disconnected.json',
+);
 const ARN = 'arn:aws:connect:us-west-2:352672060859:instance/f75946c0-bc38-4252-8174-468f6ac2543d';
 
 /** The environment of a machine with no Concierge configuration at all. */
@@ -44,12 +46,28 @@ async function waitFor(url: string, child: ChildProcess, timeoutMs = 60_000): Pr
 }
 
 const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (c) => resolve(c))));
+  new Promise<number | null>((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (c) => resolve(c)),
+  );
 
 describe('concierge command line', () => {
   test('when a tenant is created, then its key is accepted by the running service and a wrong key is refused', async () => {
     const cwd = tmpDir();
-    const created = cli(['tenant', 'create', '--subdomain', 'acme', '--zendesk-email', 'ops@acme.test', '--zendesk-api-token', 'tok', '--connect-instance-arn', ARN], cwd);
+    const created = cli(
+      [
+        'tenant',
+        'create',
+        '--subdomain',
+        'acme',
+        '--zendesk-email',
+        'ops@acme.test',
+        '--zendesk-api-token',
+        'tok',
+        '--connect-instance-arn',
+        ARN,
+      ],
+      cwd,
+    );
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
     const out = JSON.parse(created.stdout) as Record<string, string>;
@@ -57,7 +75,11 @@ describe('concierge command line', () => {
     expect(out.tenant).toBe('acme');
 
     const port = await freePort();
-    const child = spawn(process.execPath, [BIN, 'start'], { cwd, env: bareEnv({ PORT: String(port), REDIS_URL: redisUrl(), CONCIERGE_QUEUE_PREFIX: `cli${port}` }), stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'start'], {
+      cwd,
+      env: bareEnv({ PORT: String(port), REDIS_URL: redisUrl(), CONCIERGE_QUEUE_PREFIX: `cli${port}` }),
+      stdio: 'ignore',
+    });
     try {
       const health = await waitFor(`http://127.0.0.1:${port}/healthz`, child);
       expect(health.status).toBe(200);
@@ -82,7 +104,11 @@ describe('concierge command line', () => {
     const cwd = tmpDir();
     const port = await freePort();
     // PORT is the only setting, to avoid clashing with another service on 3000 in CI.
-    const child = spawn(process.execPath, [BIN, 'start'], { cwd, env: bareEnv({ PORT: String(port) }), stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'start'], {
+      cwd,
+      env: bareEnv({ PORT: String(port) }),
+      stdio: 'ignore',
+    });
     try {
       const res = await waitFor(`http://127.0.0.1:${port}/healthz`, child);
       expect(await res.json()).toEqual({ status: 'ok' });
@@ -95,7 +121,11 @@ describe('concierge command line', () => {
   });
 
   test('when configuration is bad, then start-up stops with a message naming each variable', () => {
-    const r = cli(['start'], tmpDir(), bareEnv({ PORT: 'x', REDIS_URL: 'http://nope', CONCIERGE_ENCRYPTION_KEY: 'abc' }));
+    const r = cli(
+      ['start'],
+      tmpDir(),
+      bareEnv({ PORT: 'x', REDIS_URL: 'http://nope', CONCIERGE_ENCRYPTION_KEY: 'abc' }),
+    );
     expect(r.code).toBe(2);
     for (const name of ['PORT', 'REDIS_URL', 'CONCIERGE_ENCRYPTION_KEY']) expect(r.stderr).toContain(name);
   });
@@ -105,12 +135,36 @@ describe('concierge command line', () => {
     const r1 = cli(['tenant', 'create', '--subdomain', 'acme'], cwd);
     expect(r1.code).toBe(2);
     expect(r1.stderr).toMatch(/credentials are required/);
-    const r2 = cli(['tenant', 'create', '--subdomain', 'acme', '--zendesk-oauth-token', 't', '--connect-instance-arn', 'arn:nope'], cwd);
+    const r2 = cli(
+      [
+        'tenant',
+        'create',
+        '--subdomain',
+        'acme',
+        '--zendesk-oauth-token',
+        't',
+        '--connect-instance-arn',
+        'arn:nope',
+      ],
+      cwd,
+    );
     expect(r2.stderr).toMatch(/--connect-instance-arn: an Amazon Connect instance ARN/);
     const r3 = cli(['work', '--queues', 'nope'], cwd);
     expect(r3.code).toBe(2);
     expect(r3.stderr).toMatch(/unknown queue/);
-    const r4 = cli(['tenant', 'create', '--subdomain', 'acme', '--zendesk-oauth-token', 't', '--zendesk-url', 'http://127.0.0.1:9'], cwd);
+    const r4 = cli(
+      [
+        'tenant',
+        'create',
+        '--subdomain',
+        'acme',
+        '--zendesk-oauth-token',
+        't',
+        '--zendesk-url',
+        'http://127.0.0.1:9',
+      ],
+      cwd,
+    );
     expect(r4.stderr).toMatch(/CONCIERGE_ALLOW_LOCAL_ZENDESK/);
   });
 
@@ -139,7 +193,11 @@ describe('embedded Redis', () => {
 
   test('when nothing answers and there is no redis-server, then the error says how to install Redis', async () => {
     const unused = `redis://127.0.0.1:${await freePort()}`;
-    await expect(ensureRedis(undefined, tmpDir(), unused, 'redis-server-that-does-not-exist')).rejects.toThrow(RedisMissingError);
-    await expect(ensureRedis(undefined, tmpDir(), unused, 'redis-server-that-does-not-exist')).rejects.toThrow(/apt-get install redis-server/);
+    await expect(
+      ensureRedis(undefined, tmpDir(), unused, 'redis-server-that-does-not-exist'),
+    ).rejects.toThrow(RedisMissingError);
+    await expect(
+      ensureRedis(undefined, tmpDir(), unused, 'redis-server-that-does-not-exist'),
+    ).rejects.toThrow(/apt-get install redis-server/);
   });
 });

@@ -5,7 +5,16 @@ import type { ConnectDouble } from '../doubles/connect-double';
 /** An EventBridge "Amazon Connect Contact Event" envelope, as an API destination posts it. */
 export function envelope(
   instanceArn: string,
-  detail: { contactId: string; eventType: string; initialContactId?: string; previousContactId?: string; channel?: string; initiationMethod?: string; agentArn?: string; queueArn?: string },
+  detail: {
+    contactId: string;
+    eventType: string;
+    initialContactId?: string;
+    previousContactId?: string;
+    channel?: string;
+    initiationMethod?: string;
+    agentArn?: string;
+    queueArn?: string;
+  },
   time = new Date(),
 ): Record<string, unknown> {
   const region = instanceArn.split(':')[3];
@@ -46,7 +55,12 @@ export interface CallScript {
  * Puts one call into the Connect double (what DescribeContact will answer) and returns the events
  * Connect would emit for it. Transfers have two legs sharing the initial contact id.
  */
-export function scriptCall(connect: ConnectDouble, kind: CallKind, phone: string, agentUserId = 'agent-1'): CallScript {
+export function scriptCall(
+  connect: ConnectDouble,
+  kind: CallKind,
+  phone: string,
+  agentUserId = 'agent-1',
+): CallScript {
   const arn = connect.instanceArn;
   const start = Date.now() - 120_000;
   const at = (s: number) => new Date(start + s * 1000).toISOString();
@@ -84,7 +98,11 @@ export function scriptCall(connect: ConnectDouble, kind: CallKind, phone: string
       disconnectReason: 'AGENT_DISCONNECT',
       recordingUrl: `recordings/${first}.wav`,
     });
-    events.push(ev(first, 'QUEUED', 5), ev(first, 'CONNECTED_TO_AGENT', 10, { agentArn }), ev(first, 'DISCONNECTED', 100));
+    events.push(
+      ev(first, 'QUEUED', 5),
+      ev(first, 'CONNECTED_TO_AGENT', 10, { agentArn }),
+      ev(first, 'DISCONNECTED', 100),
+    );
   } else {
     const second = randomUUID();
     connect.putContact({

@@ -9,7 +9,8 @@ import { migrate } from '../../server/store/migrate';
 export const redisUrl = (): string => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Database backends under test: PGlite always; real PostgreSQL when TEST_DATABASE_URL is set (CI). */
-export const backends = (): Array<'pglite' | 'pg'> => (process.env.TEST_DATABASE_URL ? ['pglite', 'pg'] : ['pglite']);
+export const backends = (): Array<'pglite' | 'pg'> =>
+  process.env.TEST_DATABASE_URL ? ['pglite', 'pg'] : ['pglite'];
 
 /** The backend for tests that need just one: PostgreSQL when configured, else PGlite. */
 export const mainBackend = (): 'pglite' | 'pg' => (process.env.TEST_DATABASE_URL ? 'pg' : 'pglite');

@@ -49,7 +49,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const logger = createLogger(config.LOG_LEVEL);
   const connectApi = createConnectClient({
     clientFor: (region) =>
-      new ConnectClient({ region, endpoint: connect.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+      new ConnectClient({
+        region,
+        endpoint: connect.url,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      }),
   });
   const schema = `h_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
   const running = await run(config, logger, {
@@ -97,7 +101,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       }
     },
     async stop() {
-      if (backend === 'pg') await running.ctx.db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+      if (backend === 'pg')
+        await running.ctx.db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
       await running.stop();
       await zendesk.close();
       await connect.close();

@@ -38,16 +38,29 @@ describe.each(backends())('storage on %s', (kind) => {
 
   test('when a tenant is created, then secrets are stored only hashed or encrypted and the ingest key finds it', async () => {
     const created = await tenants.create(
-      { subdomain: 'acme', credentials: { kind: 'api_token', email: 'ops@acme.test', token: 'zd-secret-token' } },
+      {
+        subdomain: 'acme',
+        credentials: { kind: 'api_token', email: 'ops@acme.test', token: 'zd-secret-token' },
+      },
       false,
     );
     const raw = JSON.stringify(await t.db.query('SELECT * FROM tenants'));
-    for (const secret of [created.ingestKey, created.webhookSecret, created.appSecret, 'zd-secret-token', 'ops@acme.test']) {
+    for (const secret of [
+      created.ingestKey,
+      created.webhookSecret,
+      created.appSecret,
+      'zd-secret-token',
+      'ops@acme.test',
+    ]) {
       expect(raw).not.toContain(secret);
     }
     expect((await tenants.byIngestKey(created.ingestKey))?.id).toBe('acme');
     expect(await tenants.byIngestKey(`${created.ingestKey}x`)).toBeNull();
-    expect(await tenants.credentials('acme')).toEqual({ kind: 'api_token', email: 'ops@acme.test', token: 'zd-secret-token' });
+    expect(await tenants.credentials('acme')).toEqual({
+      kind: 'api_token',
+      email: 'ops@acme.test',
+      token: 'zd-secret-token',
+    });
     expect(await tenants.appSecret('acme')).toBe(created.appSecret);
     expect((await tenants.get('acme'))?.zendeskUrl).toBe('https://acme.zendesk.com');
   });
@@ -59,7 +72,11 @@ describe.each(backends())('storage on %s', (kind) => {
   });
 
   test('when a non-Zendesk URL is given without the local override, then it is refused', async () => {
-    const input = { subdomain: 'acme', zendeskUrl: 'http://10.0.0.5', credentials: { kind: 'oauth' as const, token: 'x' } };
+    const input = {
+      subdomain: 'acme',
+      zendeskUrl: 'http://10.0.0.5',
+      credentials: { kind: 'oauth' as const, token: 'x' },
+    };
     await expect(tenants.create(input, false)).rejects.toThrow(/CONCIERGE_ALLOW_LOCAL_ZENDESK/);
     await tenants.create(input, true);
     expect((await tenants.get('acme'))?.zendeskUrl).toBe('http://10.0.0.5');
@@ -84,7 +101,9 @@ describe.each(backends())('storage on %s', (kind) => {
     await contacts.lease('acme', 'c-1', 'VOICE', 'w1', 30_000);
     await expect(contacts.lease('acme', 'c-1', 'VOICE', 'w2', 30_000)).rejects.toBeInstanceOf(LeaseBusyError);
     await contacts.release('acme', 'c-1', 'w1');
-    await expect(contacts.lease('acme', 'c-1', 'VOICE', 'w2', 30_000)).resolves.toMatchObject({ initialContactId: 'c-1' });
+    await expect(contacts.lease('acme', 'c-1', 'VOICE', 'w2', 30_000)).resolves.toMatchObject({
+      initialContactId: 'c-1',
+    });
   });
 
   test('when a lease expires (crashed worker), then another worker takes over', async () => {

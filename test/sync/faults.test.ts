@@ -3,9 +3,16 @@ import { scriptCall } from '../helpers/calls';
 import { startHarness, type Harness } from '../helpers/harness';
 import { dropPrefix, redisUrl } from '../helpers/env';
 
-const ticketsFor = (h: Harness, id: string) => [...h.zendesk.tickets.values()].filter((t) => t.external_id === id);
+const ticketsFor = (h: Harness, id: string) =>
+  [...h.zendesk.tickets.values()].filter((t) => t.external_id === id);
 const pending = async (h: Harness) =>
-  Number((await h.running.ctx.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM contact_events WHERE status = 'pending'`))[0]!.n);
+  Number(
+    (
+      await h.running.ctx.db.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM contact_events WHERE status = 'pending'`,
+      )
+    )[0]!.n,
+  );
 
 describe('exactly one ticket per contact under faults', () => {
   let h: Harness;
@@ -25,7 +32,11 @@ describe('exactly one ticket per contact under faults', () => {
   test('when many calls arrive at once, duplicated and shuffled, then every contact has exactly one ticket', async () => {
     h = await startHarness();
     const calls = Array.from({ length: 12 }, (_, i) =>
-      scriptCall(h.connect, (['answered', 'abandoned', 'self_service', 'transfer'] as const)[i % 4], `+1415555030${i % 5}`),
+      scriptCall(
+        h.connect,
+        (['answered', 'abandoned', 'self_service', 'transfer'] as const)[i % 4],
+        `+1415555030${i % 5}`,
+      ),
     );
     const events = calls.flatMap((c) => [...c.events, c.events[c.events.length - 1]!]);
     for (let i = events.length - 1; i > 0; i--) {
@@ -37,7 +48,8 @@ describe('exactly one ticket per contact under faults', () => {
     for (const c of calls) {
       const t = ticketsFor(h, c.initialContactId);
       expect(t).toHaveLength(1);
-      if (c.kind === 'answered' || c.kind === 'transfer') expect(t[0]!.comments.filter((x) => x.voice_comment)).toHaveLength(1);
+      if (c.kind === 'answered' || c.kind === 'transfer')
+        expect(t[0]!.comments.filter((x) => x.voice_comment)).toHaveLength(1);
     }
     expect(h.zendesk.specViolations).toEqual([]);
   });
@@ -58,7 +70,10 @@ describe('exactly one ticket per contact under faults', () => {
   test('when Zendesk has a 503 storm, then work resumes after it and nothing is duplicated or lost', async () => {
     h = await startHarness();
     h.zendesk.failNext(6, 503);
-    const calls = [scriptCall(h.connect, 'abandoned', '+14155550203'), scriptCall(h.connect, 'self_service', '+14155550204')];
+    const calls = [
+      scriptCall(h.connect, 'abandoned', '+14155550203'),
+      scriptCall(h.connect, 'self_service', '+14155550204'),
+    ];
     await h.post(calls.flatMap((c) => c.events));
     await h.until(async () => (await pending(h)) === 0, 30_000);
     for (const c of calls) expect(ticketsFor(h, c.initialContactId)).toHaveLength(1);
@@ -71,7 +86,9 @@ describe('exactly one ticket per contact under faults', () => {
     await h.post(call.events.slice(0, 3));
     await h.until(() => ticketsFor(h, call.initialContactId).length === 1);
     // Simulate the crash window: forget the ticket id as if the worker died before writing it.
-    await h.running.ctx.db.query(`UPDATE contacts SET ticket_id = NULL WHERE initial_contact_id = $1`, [call.initialContactId]);
+    await h.running.ctx.db.query(`UPDATE contacts SET ticket_id = NULL WHERE initial_contact_id = $1`, [
+      call.initialContactId,
+    ]);
     await h.post(call.events[3]);
     await h.until(async () => (await pending(h)) === 0);
     await h.until(() => ticketsFor(h, call.initialContactId)[0]!.comments.some((c) => c.voice_comment));
@@ -86,14 +103,19 @@ describe('exactly one ticket per contact under faults', () => {
     await h.post(call.events);
     await h.until(async () => (await pending(h)) === 0, 20_000);
     expect(ticketsFor(h, call.initialContactId)).toHaveLength(1);
-    const keys = h.zendesk.requests.filter((r) => r.kind === 'voice_ticket_create').map((r) => r.idempotencyKey);
+    const keys = h.zendesk.requests
+      .filter((r) => r.kind === 'voice_ticket_create')
+      .map((r) => r.idempotencyKey);
     expect(keys.length).toBeGreaterThanOrEqual(2);
     expect(new Set(keys).size).toBe(1);
   });
 
   test('when Redis loses every job mid-run (FLUSHALL of our keys), then the sweeper re-enqueues and every contact gets its ticket', async () => {
     h = await startHarness({ queues: [] });
-    const calls = [scriptCall(h.connect, 'abandoned', '+14155550207'), scriptCall(h.connect, 'answered', '+14155550208')];
+    const calls = [
+      scriptCall(h.connect, 'abandoned', '+14155550207'),
+      scriptCall(h.connect, 'answered', '+14155550208'),
+    ];
     await h.post(calls.flatMap((c) => c.events));
     await dropPrefix(h.prefix); // the jobs are gone; only the Postgres inbox remembers
     const redis = new Redis(redisUrl());
@@ -111,10 +133,15 @@ describe('exactly one ticket per contact under faults', () => {
 
   test('when Zendesk refuses a create for good (422), then the events are marked failed with the reason and not retried', async () => {
     h = await startHarness();
-    h.zendesk.failNext(1, 422, { kind: 'voice_ticket_create', body: { error: 'RecordInvalid', description: 'Requester is suspended' } });
+    h.zendesk.failNext(1, 422, {
+      kind: 'voice_ticket_create',
+      body: { error: 'RecordInvalid', description: 'Requester is suspended' },
+    });
     const call = scriptCall(h.connect, 'abandoned', '+14155550209');
     await h.post(call.events);
-    await h.until(async () => (await h.running.ctx.inbox.failed(h.tenant.tenant)).length === call.events.length);
+    await h.until(
+      async () => (await h.running.ctx.inbox.failed(h.tenant.tenant)).length === call.events.length,
+    );
     const failed = await h.running.ctx.inbox.failed(h.tenant.tenant);
     expect(failed[0]!.lastError).toMatch(/422/);
     await new Promise((r) => setTimeout(r, 2500)); // longer than the sweep interval: no retry happens

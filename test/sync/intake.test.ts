@@ -14,12 +14,15 @@ describe('POST /v1/connect/events', () => {
   });
   afterAll(() => h.stop());
 
-  const rows = async () => (await h.running.ctx.db.query<{ n: string }>('SELECT count(*)::text AS n FROM contact_events'))[0]!.n;
+  const rows = async () =>
+    (await h.running.ctx.db.query<{ n: string }>('SELECT count(*)::text AS n FROM contact_events'))[0]!.n;
   const raw = (body: string | Buffer, headers: Record<string, string>) =>
     fetch(`${h.url}/v1/connect/events`, { method: 'POST', headers, body });
 
   test('when a fixture event from AWS is posted with the tenant key, then 202 and it is stored once', async () => {
-    const fixture = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'scv_eventbridge_contact-event_disconnected.json'), 'utf8'));
+    const fixture = JSON.parse(
+      fs.readFileSync(path.join(FIXTURES, 'scv_eventbridge_contact-event_disconnected.json'), 'utf8'),
+    );
     fixture.detail.instanceArn = h.connect.instanceArn;
     const before = Number(await rows());
     const first = await h.post(fixture);
@@ -44,7 +47,9 @@ describe('POST /v1/connect/events', () => {
     const bad = await raw('{"id": ', { ...auth, 'content-type': 'application/json' });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'invalid_json' } });
-    expect((await raw('id=1', { ...auth, 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
+    expect((await raw('id=1', { ...auth, 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(
+      415,
+    );
   });
 
   test('when the body is larger than the limit, then 413 and nothing is stored', async () => {
@@ -71,10 +76,13 @@ describe('POST /v1/connect/events', () => {
 
   test("when an event belongs to another tenant's Connect instance, then 403 and nothing is stored", async () => {
     const before = await rows();
-    const foreign = envelope('arn:aws:connect:us-east-1:999999999999:instance/99999999-9999-4999-8999-999999999999', {
-      contactId: 'f-1',
-      eventType: 'INITIATED',
-    });
+    const foreign = envelope(
+      'arn:aws:connect:us-east-1:999999999999:instance/99999999-9999-4999-8999-999999999999',
+      {
+        contactId: 'f-1',
+        eventType: 'INITIATED',
+      },
+    );
     const res = await h.post(foreign);
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ error: { code: 'instance_mismatch' } });
@@ -91,22 +99,28 @@ describe('POST /v1/connect/events', () => {
         fc.oneof(
           fc.jsonValue(),
           valid.map((d) => envelope(h.connect.instanceArn, d)),
-          fc.tuple(valid, fc.string(), fc.jsonValue()).map(([d, key, v]) => ({ ...envelope(h.connect.instanceArn, d), [key]: v })),
-          fc.tuple(valid, fc.constantFrom('id', 'detail', 'source', 'detail-type', 'time'), fc.jsonValue()).map(([d, key, v]) => ({
-            ...envelope(h.connect.instanceArn, d),
-            [key]: v,
-          })),
+          fc
+            .tuple(valid, fc.string(), fc.jsonValue())
+            .map(([d, key, v]) => ({ ...envelope(h.connect.instanceArn, d), [key]: v })),
+          fc
+            .tuple(valid, fc.constantFrom('id', 'detail', 'source', 'detail-type', 'time'), fc.jsonValue())
+            .map(([d, key, v]) => ({
+              ...envelope(h.connect.instanceArn, d),
+              [key]: v,
+            })),
         ),
         async (body) => {
           const res = await h.post(body);
           expect([202, 400, 403]).toContain(res.status);
-          if (res.status !== 202) expect(res.body).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
+          if (res.status !== 202)
+            expect(res.body).toMatchObject({
+              error: { code: expect.any(String), message: expect.any(String) },
+            });
         },
       ),
       { numRuns: 150 },
     );
   });
-
 });
 
 describe('when PostgreSQL is unreachable', () => {
@@ -120,7 +134,9 @@ describe('when PostgreSQL is unreachable', () => {
       expect(res.body).toMatchObject({ error: { code: 'database_unavailable' } });
       const ready = await fetch(`${h.url}/readyz`);
       expect(ready.status).toBe(503);
-      expect(await ready.json()).toMatchObject({ checks: { database: expect.stringMatching(/^unavailable/), redis: 'ok' } });
+      expect(await ready.json()).toMatchObject({
+        checks: { database: expect.stringMatching(/^unavailable/), redis: 'ok' },
+      });
       expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
     } finally {
       await h.stop();

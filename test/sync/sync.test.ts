@@ -1,7 +1,8 @@
 import { scriptCall } from '../helpers/calls';
 import { startHarness, type Harness } from '../helpers/harness';
 
-const byExternalId = (h: Harness, id: string) => [...h.zendesk.tickets.values()].filter((t) => t.external_id === id);
+const byExternalId = (h: Harness, id: string) =>
+  [...h.zendesk.tickets.values()].filter((t) => t.external_id === id);
 
 describe('Connect contacts become Zendesk tickets', () => {
   let h: Harness;
@@ -23,11 +24,18 @@ describe('Connect contacts become Zendesk tickets', () => {
     await h.until(() => live.comments.some((c) => c.voice_comment));
     const voice = live.comments.find((c) => c.voice_comment)!.voice_comment!;
     expect(voice).toMatchObject({ from: '+14155550101', to: '+18005550100', call_duration: 90 });
-    expect(voice.answered_by_id).toBe([...h.zendesk.users.values()].find((u) => u.email === 'alice@example.com')!.id);
-    expect(live.comments.some((c) => !c.public && /Disconnect reason: AGENT_DISCONNECT/.test(c.body ?? ''))).toBe(true);
+    expect(voice.answered_by_id).toBe(
+      [...h.zendesk.users.values()].find((u) => u.email === 'alice@example.com')!.id,
+    );
+    expect(
+      live.comments.some((c) => !c.public && /Disconnect reason: AGENT_DISCONNECT/.test(c.body ?? '')),
+    ).toBe(true);
     expect(h.zendesk.specViolations).toEqual([]);
     const kinds = h.zendesk.requests.map((r) => r.kind);
-    expect(kinds.filter((k) => k === 'voice_ticket_create' || k === 'ticket_update')).toEqual(['voice_ticket_create', 'ticket_update']);
+    expect(kinds.filter((k) => k === 'voice_ticket_create' || k === 'ticket_update')).toEqual([
+      'voice_ticket_create',
+      'ticket_update',
+    ]);
   });
 
   test('when a call is abandoned in the queue, then one ticket is created at the end, tagged abandoned, with no screen pop', async () => {
@@ -52,7 +60,9 @@ describe('Connect contacts become Zendesk tickets', () => {
   test('when a call is transferred, then both legs stay on one ticket with a single final update', async () => {
     const call = scriptCall(h.connect, 'transfer', '+14155550104');
     for (const e of call.events) await h.post(e);
-    await h.until(() => byExternalId(h, call.initialContactId)[0]?.comments.some((c) => c.voice_comment) ?? false);
+    await h.until(
+      () => byExternalId(h, call.initialContactId)[0]?.comments.some((c) => c.voice_comment) ?? false,
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect(byExternalId(h, call.initialContactId)).toHaveLength(1);
     const t = byExternalId(h, call.initialContactId)[0]!;
@@ -66,10 +76,14 @@ describe('Connect contacts become Zendesk tickets', () => {
   test('when events arrive in reverse order, then the result is the same one ticket with the call recorded', async () => {
     const call = scriptCall(h.connect, 'answered', '+14155550105');
     await h.post([...call.events].reverse());
-    await h.until(() => byExternalId(h, call.initialContactId)[0]?.comments.some((c) => c.voice_comment) ?? false);
+    await h.until(
+      () => byExternalId(h, call.initialContactId)[0]?.comments.some((c) => c.voice_comment) ?? false,
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect(byExternalId(h, call.initialContactId)).toHaveLength(1);
-    const creates = h.zendesk.requests.filter((r) => r.kind === 'voice_ticket_create' || r.kind === 'ticket_create');
+    const creates = h.zendesk.requests.filter(
+      (r) => r.kind === 'voice_ticket_create' || r.kind === 'ticket_create',
+    );
     expect(creates).toHaveLength(1);
   });
 
@@ -77,11 +91,17 @@ describe('Connect contacts become Zendesk tickets', () => {
     const first = scriptCall(h.connect, 'abandoned', '+14155550106');
     await h.post(first.events);
     await h.until(() => byExternalId(h, first.initialContactId).length === 1);
-    const lookups = h.zendesk.requests.filter((r) => r.kind === 'user_search' || r.kind === 'user_create').length;
+    const lookups = h.zendesk.requests.filter(
+      (r) => r.kind === 'user_search' || r.kind === 'user_create',
+    ).length;
     const second = scriptCall(h.connect, 'abandoned', '+14155550106');
     await h.post(second.events);
     await h.until(() => byExternalId(h, second.initialContactId).length === 1);
-    expect(h.zendesk.requests.filter((r) => r.kind === 'user_search' || r.kind === 'user_create')).toHaveLength(lookups);
-    expect(byExternalId(h, second.initialContactId)[0]!.requester_id).toBe(byExternalId(h, first.initialContactId)[0]!.requester_id);
+    expect(
+      h.zendesk.requests.filter((r) => r.kind === 'user_search' || r.kind === 'user_create'),
+    ).toHaveLength(lookups);
+    expect(byExternalId(h, second.initialContactId)[0]!.requester_id).toBe(
+      byExternalId(h, first.initialContactId)[0]!.requester_id,
+    );
   });
 });

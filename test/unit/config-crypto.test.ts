@@ -18,17 +18,26 @@ describe('config', () => {
   test('when several variables are bad, then the error names each of them', () => {
     let err: unknown;
     try {
-      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', CONCIERGE_ENCRYPTION_KEY: 'short', AI_PROVIDER: 'gpt' });
+      loadConfig({
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        CONCIERGE_ENCRYPTION_KEY: 'short',
+        AI_PROVIDER: 'gpt',
+      });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
     const msg = (err as Error).message;
-    for (const name of ['PORT', 'DATABASE_URL', 'CONCIERGE_ENCRYPTION_KEY', 'AI_PROVIDER']) expect(msg).toContain(name);
+    for (const name of ['PORT', 'DATABASE_URL', 'CONCIERGE_ENCRYPTION_KEY', 'AI_PROVIDER'])
+      expect(msg).toContain(name);
   });
 
   test('when a variable is empty, then it counts as unset', () => {
-    expect(loadConfig({ PORT: '', CONCIERGE_ALLOW_LOCAL_ZENDESK: '1' })).toMatchObject({ PORT: 3000, CONCIERGE_ALLOW_LOCAL_ZENDESK: true });
+    expect(loadConfig({ PORT: '', CONCIERGE_ALLOW_LOCAL_ZENDESK: '1' })).toMatchObject({
+      PORT: 3000,
+      CONCIERGE_ALLOW_LOCAL_ZENDESK: true,
+    });
   });
 });
 
