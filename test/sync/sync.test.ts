@@ -1,4 +1,4 @@
-import { scriptCall } from '../helpers/calls';
+import { envelope, scriptCall } from '../helpers/calls';
 import { startHarness, type Harness } from '../helpers/harness';
 
 const byExternalId = (h: Harness, id: string) =>
@@ -103,5 +103,44 @@ describe('Connect contacts become Zendesk tickets', () => {
     expect(byExternalId(h, second.initialContactId)[0]!.requester_id).toBe(
       byExternalId(h, first.initialContactId)[0]!.requester_id,
     );
+  });
+});
+
+describe('other channels and missed events', () => {
+  let h: Harness;
+  afterEach(() => h.stop());
+
+  test('when a chat contact is answered and ends, then an ordinary ticket is created through the Tickets API', async () => {
+    h = await startHarness();
+    const id = 'a1b2c3d4-0000-4000-8000-00000000c4a7';
+    h.connect.putContact({
+      contactId: id,
+      initialContactId: id,
+      channel: 'CHAT',
+      initiationMethod: 'API',
+      queueId: 'queue-chat',
+      agentId: 'agent-1',
+      initiationTimestamp: new Date(Date.now() - 60_000).toISOString(),
+      connectedToAgentTimestamp: new Date(Date.now() - 50_000).toISOString(),
+      disconnectTimestamp: new Date().toISOString(),
+      nextContactIds: [],
+      attributes: {},
+    });
+    const ev = (eventType: string) => envelope(h.connect.instanceArn, { contactId: id, eventType, channel: 'CHAT', initiationMethod: 'API' });
+    await h.post([ev('CONNECTED_TO_AGENT'), ev('DISCONNECTED')]);
+    await h.until(() => byExternalId(h, id).length === 1);
+    const t = byExternalId(h, id)[0]!;
+    expect(t.via_id).toBeUndefined();
+    expect(t.tags).toEqual(expect.arrayContaining(['concierge_chat', 'concierge_answered']));
+    expect(h.zendesk.requests.filter((r) => r.kind === 'voice_ticket_create')).toHaveLength(0);
+    expect(h.zendesk.specViolations).toEqual([]);
+  });
+
+  test('when no event of a contact ever arrives, then reconciliation finds it with SearchContacts and creates its ticket', async () => {
+    h = await startHarness({ queues: ['contact-sync', 'contact-reconcile'] });
+    const call = scriptCall(h.connect, 'abandoned', '+14155550301'); // in Connect, never posted to us
+    await h.until(() => byExternalId(h, call.initialContactId).length === 1, 20_000);
+    expect(h.connect.count('SearchContacts')).toBeGreaterThanOrEqual(1);
+    expect(byExternalId(h, call.initialContactId)[0]!.tags).toContain('concierge_abandoned');
   });
 });
