@@ -37,6 +37,8 @@ export const configSchema = z.object({
   CONCIERGE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
   CONCIERGE_SWEEP_AFTER_MS: z.coerce.number().int().min(1000).default(60_000),
   CONCIERGE_RECONCILE_EVERY_MS: z.coerce.number().int().min(10_000).default(300_000),
+  // How long a worker may hold a job (and its conversation) before another may take over after a crash.
+  CONCIERGE_JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   CONCIERGE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
   CONCIERGE_ZENDESK_RPM: z.coerce.number().int().min(1).default(400),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -129,7 +129,16 @@ export async function createContext(
     connect,
     zendeskFor,
     instanceId,
-    syncDeps: () => ({ inbox, contacts, users, connect, tenant: tenantById, zendesk: zendeskFor, logger }),
+    syncDeps: () => ({
+      inbox,
+      contacts,
+      users,
+      connect,
+      tenant: tenantById,
+      zendesk: zendeskFor,
+      logger,
+      leaseMs: config.CONCIERGE_JOB_LOCK_MS,
+    }),
     async close() {
       await queues.close().catch(() => undefined);
       redis.disconnect();

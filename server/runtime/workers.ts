@@ -32,6 +32,8 @@ export async function startWorkers(
       connection,
       prefix: ctx.config.CONCIERGE_QUEUE_PREFIX,
       concurrency: name === QUEUES.contactSync ? ctx.config.CONCIERGE_WORKER_CONCURRENCY : 1,
+      lockDuration: ctx.config.CONCIERGE_JOB_LOCK_MS,
+      stalledInterval: ctx.config.CONCIERGE_JOB_LOCK_MS,
     });
     worker.on('error', (err) => log.error({ err: err.message, queue: name }, 'worker error'));
     worker.on('completed', () => ctx.metrics.jobs.inc({ queue: name, outcome: 'completed' }));

@@ -126,7 +126,8 @@ describe('other channels and missed events', () => {
       nextContactIds: [],
       attributes: {},
     });
-    const ev = (eventType: string) => envelope(h.connect.instanceArn, { contactId: id, eventType, channel: 'CHAT', initiationMethod: 'API' });
+    const ev = (eventType: string) =>
+      envelope(h.connect.instanceArn, { contactId: id, eventType, channel: 'CHAT', initiationMethod: 'API' });
     await h.post([ev('CONNECTED_TO_AGENT'), ev('DISCONNECTED')]);
     await h.until(() => byExternalId(h, id).length === 1);
     const t = byExternalId(h, id)[0]!;
