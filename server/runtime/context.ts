@@ -1,6 +1,7 @@
 import os from 'node:os';
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { openDb, type Db } from '../store/db';
@@ -47,6 +48,7 @@ export interface ContextOverrides {
   metrics?: Metrics;
   schema?: string;
   inMemoryDb?: boolean;
+  pglite?: PGlite;
 }
 
 export async function createContext(
@@ -60,6 +62,7 @@ export async function createContext(
     dataDir: config.dataDir,
     schema: overrides.schema,
     inMemory: overrides.inMemoryDb,
+    pglite: overrides.pglite,
   });
   try {
     await migrate(db);

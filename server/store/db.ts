@@ -26,6 +26,8 @@ export interface OpenDbOptions {
   schema?: string;
   /** PGlite only: keep the database in memory (tests, benchmarks). */
   inMemory?: boolean;
+  /** PGlite only: use this instance (tests share one per file, a schema each). */
+  pglite?: PGlite;
   poolSize?: number;
 }
 
@@ -126,10 +128,16 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** One queue per PGlite instance: it has a single connection, so nothing may interleave with a transaction. */
+const chains = new WeakMap<PGlite, { chain: Promise<unknown>; schema: string | undefined }>();
+
 async function openPglite(opts: OpenDbOptions): Promise<Db> {
   let release = () => undefined as void;
   let pg: PGlite;
-  if (opts.inMemory) {
+  const shared = opts.pglite !== undefined;
+  if (opts.pglite) {
+    pg = opts.pglite;
+  } else if (opts.inMemory) {
     pg = new PGlite();
   } else {
     const dir = path.join(opts.dataDir, 'pglite');
@@ -143,19 +151,27 @@ async function openPglite(opts: OpenDbOptions): Promise<Db> {
       throw err;
     }
   }
-  if (opts.schema) {
-    await pg.exec(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}; SET search_path TO ${opts.schema}`);
-  }
-  // PGlite has one connection: a transaction must not interleave with other queries, so queue them.
-  let chain: Promise<unknown> = Promise.resolve();
+  if (!chains.has(pg)) chains.set(pg, { chain: Promise.resolve(), schema: undefined });
+  const state = chains.get(pg)!;
+  const schema = opts.schema;
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = chain.then(fn, fn);
-    chain = next.catch(() => undefined);
+    // Several Db views may share one instance (tests): each switches to its own schema first.
+    const run = async () => {
+      if (closed) throw new Error('database closed');
+      if (schema && state.schema !== schema) {
+        await pg.exec(`SET search_path TO ${schema}`);
+        state.schema = schema;
+      }
+      return fn();
+    };
+    const next = state.chain.then(run, run);
+    state.chain = next.catch(() => undefined);
     return next;
   };
+  let closed = false;
+  if (schema) await serial(() => pg.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}`));
   const q = async <T>(sql: string, params?: unknown[]) =>
     (await pg.query<T>(sql, params as unknown[] | undefined)).rows;
-  let closed = false;
   return {
     kind: 'pglite',
     query: (sql, params) => serial(() => q(sql, params)),
@@ -175,8 +191,9 @@ async function openPglite(opts: OpenDbOptions): Promise<Db> {
     },
     async close() {
       if (closed) return;
+      await state.chain;
       closed = true;
-      await chain;
+      if (shared) return; // the owner of a shared instance closes it
       await pg.close();
       release();
     },

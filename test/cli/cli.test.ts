@@ -50,6 +50,9 @@ const exited = (child: ChildProcess) =>
     child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (c) => resolve(c)),
   );
 
+// Each command starts a process (and PGlite, a few seconds on a busy 2-core machine).
+jest.setTimeout(180_000);
+
 describe('concierge command line', () => {
   test('when a tenant is created, then its key is accepted by the running service and a wrong key is refused', async () => {
     const cwd = tmpDir();

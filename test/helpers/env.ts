@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { PGlite } from '@electric-sql/pglite';
 import { openDb, type Db } from '../../server/store/db';
 import { migrate } from '../../server/store/migrate';
 
@@ -26,17 +27,32 @@ export interface TestDb {
 export async function testDb(kind: 'pglite' | 'pg' = mainBackend()): Promise<TestDb> {
   const schema = `t_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
   const url = kind === 'pg' ? process.env.TEST_DATABASE_URL : undefined;
-  const db = await openDb({ databaseUrl: url, dataDir: tmpDir(), schema, inMemory: true });
+  const db = await openDb({
+    databaseUrl: url,
+    dataDir: tmpDir(),
+    schema,
+    ...(kind === 'pglite' ? { pglite: sharedPglite() } : {}),
+  });
   await migrate(db);
   return {
     db,
     schema,
     url,
     async drop() {
-      if (kind === 'pg') await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+      await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
       await db.close();
     },
   };
+}
+
+let pglite: PGlite | undefined;
+/**
+ * One in-memory PGlite per test file (starting one costs seconds); every test gets a schema of its own.
+ * Jest gives each file a fresh module registry, so files never share an instance.
+ */
+export function sharedPglite(): PGlite {
+  pglite ??= new PGlite();
+  return pglite;
 }
 
 export const tmpDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'concierge-test-'));

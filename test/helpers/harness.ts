@@ -7,7 +7,7 @@ import { QUEUES, type QueueName } from '../../server/queues/contracts';
 import type { CreatedTenant } from '../../server/tenants/repo';
 import { startZendeskDouble, type ZendeskDouble } from '../doubles/zendesk-double';
 import { startConnectDouble, type ConnectDouble } from '../doubles/connect-double';
-import { dropPrefix, mainBackend, queuePrefix, redisUrl, tmpDir } from './env';
+import { dropPrefix, mainBackend, queuePrefix, redisUrl, sharedPglite, tmpDir } from './env';
 import { randomUUID } from 'node:crypto';
 
 export interface Harness {
@@ -61,7 +61,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     // Reconciliation would race the scripted events; tests that want it ask for it.
     queues: opts.queues ?? [QUEUES.contactSync],
     port: 0,
-    overrides: { connect: connectApi, schema, inMemoryDb: true },
+    overrides: { connect: connectApi, schema, ...(backend === 'pglite' ? { pglite: sharedPglite() } : {}) },
   });
   const tenant = await running.ctx.tenants.create(
     {

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { scriptCall } from '../helpers/calls';
 import { startHarness, type Harness } from '../helpers/harness';
 import { dropPrefix, redisUrl } from '../helpers/env';
+import { startWorkers } from '../../server/runtime/workers';
 
 const ticketsFor = (h: Harness, id: string) =>
   [...h.zendesk.tickets.values()].filter((t) => t.external_id === id);
@@ -34,7 +35,7 @@ describe('exactly one ticket per contact under faults', () => {
     const calls = Array.from({ length: 12 }, (_, i) =>
       scriptCall(
         h.connect,
-        (['answered', 'abandoned', 'self_service', 'transfer'] as const)[i % 4],
+        (['answered', 'abandoned', 'self_service', 'transfer'] as const)[i % 4]!,
         `+1415555030${i % 5}`,
       ),
     );
@@ -121,7 +122,7 @@ describe('exactly one ticket per contact under faults', () => {
     const redis = new Redis(redisUrl());
     expect(await redis.keys(`${h.prefix}:*`)).toEqual([]);
     redis.disconnect();
-    const { startWorkers } = await import('../../server/runtime/workers');
+
     const workers = await startWorkers(h.running.ctx, h.running.redis.url, ['contact-sync']);
     try {
       await h.until(async () => (await pending(h)) === 0, 20_000);
