@@ -19,6 +19,8 @@ export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: url(['postgres', 'postgresql']).optional(),
+  // The service URL as the Zendesk app calls it: the audience of the app's signed requests.
+  CONCIERGE_PUBLIC_URL: url(['http', 'https']).optional(),
   REDIS_URL: url(['redis', 'rediss']).optional(),
   CONCIERGE_DATA_DIR: z.string().min(1).default('.data'),
   CONCIERGE_ENCRYPTION_KEY: z
@@ -46,7 +48,7 @@ export const configSchema = z.object({
   AWS_REGION: z.string().min(1).optional(),
 });
 
-export type Config = z.infer<typeof configSchema> & { dataDir: string };
+export type Config = z.infer<typeof configSchema> & { dataDir: string; publicUrl: string };
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
@@ -63,5 +65,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
   }
-  return { ...parsed.data, dataDir: path.resolve(parsed.data.CONCIERGE_DATA_DIR) };
+  return {
+    ...parsed.data,
+    dataDir: path.resolve(parsed.data.CONCIERGE_DATA_DIR),
+    publicUrl: (parsed.data.CONCIERGE_PUBLIC_URL ?? `http://localhost:${parsed.data.PORT}`).replace(
+      /\/+$/,
+      '',
+    ),
+  };
 }

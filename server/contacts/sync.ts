@@ -17,6 +17,8 @@ export interface SyncDeps {
   tenant: (id: string) => Promise<Tenant | null>;
   zendesk: (tenant: Tenant) => Promise<ZendeskApi>;
   logger: Logger;
+  /** Tells API processes the conversation changed (their open event streams re-read it). */
+  notify?: (tenantId: string, initialContactId: string) => Promise<void>;
   /** How long a worker may hold a conversation before another may take over (a crashed worker's lease expires). */
   leaseMs?: number;
 }
@@ -106,6 +108,7 @@ export async function syncContact(
       initialContactId,
       pending.map((e) => e.eventId),
     );
+    await deps.notify?.(tenantId, initialContactId).catch(() => undefined); // best effort: streams also poll on reconnect
     return result;
   } catch (err) {
     if (err instanceof ZendeskError && !err.retriable) {

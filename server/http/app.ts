@@ -11,6 +11,8 @@ import { ALL_QUEUES, type Queues } from '../queues/contracts';
 import type { TenantRepo } from '../tenants/repo';
 import type { Metrics } from '../metrics';
 import { connectEventsRouter } from './connect-events';
+import { appRouter } from './app-routes';
+import type { ContactNews } from '../contacts/live';
 import { errorHandler, notFound } from './errors';
 
 export interface AppDeps {
@@ -23,6 +25,10 @@ export interface AppDeps {
   metrics: Metrics;
   logger: Logger;
   bodyLimit: string;
+  news: ContactNews;
+  streamKey: Uint8Array;
+  publicUrl: string;
+  prefix: string;
 }
 
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
@@ -99,6 +105,8 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(connectEventsRouter(deps));
+  app.use('/v1/app', express.json({ limit: '16kb' }));
+  app.use(appRouter(deps));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

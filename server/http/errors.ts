@@ -13,11 +13,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (res.headersSent) return;
     if (err instanceof AppError) {
-      res
-        .status(err.status)
-        .json({
-          error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
-        });
+      res.status(err.status).json({
+        error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+      });
       if (err.status >= 500) logger.warn({ err, reqId: req.id }, err.message);
       return;
     }

@@ -20,6 +20,7 @@ import { createZendeskClient } from '../zendesk/client';
 import { RedisZendeskLimiter } from '../zendesk/rate-limit';
 import type { ZendeskApi } from '../zendesk/types';
 import type { SyncDeps } from '../contacts/sync';
+import { ContactNews } from '../contacts/live';
 
 /** Everything a process of the service needs, built once from the config. */
 export interface Context {
@@ -38,6 +39,9 @@ export interface Context {
   connect: ConnectApi;
   zendeskFor(tenant: Tenant): Promise<ZendeskApi>;
   syncDeps(): SyncDeps;
+  news: ContactNews;
+  /** Server-only key for the app's short-lived stream tokens. */
+  streamKey: Uint8Array;
   /** A process-unique name, for leases and logs. */
   instanceId: string;
   close(): Promise<void>;
@@ -116,6 +120,18 @@ export async function createContext(
     return tenant;
   };
 
+  const subscribers: Redis[] = [];
+  const news = new ContactNews(
+    redis,
+    () => {
+      const sub = createRedis(redisUrl, 'worker');
+      subscribers.push(sub);
+      return sub;
+    },
+    `${config.CONCIERGE_QUEUE_PREFIX}:contact-news`,
+  );
+  const streamKey = crypto.createHmac('sha256', key).update('stream-tokens').digest();
+
   const instanceId = `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
   return {
     config,
@@ -131,6 +147,8 @@ export async function createContext(
     metrics,
     connect,
     zendeskFor,
+    news,
+    streamKey,
     instanceId,
     syncDeps: () => ({
       inbox,
@@ -141,11 +159,13 @@ export async function createContext(
       zendesk: zendeskFor,
       logger,
       leaseMs: config.CONCIERGE_JOB_LOCK_MS,
+      notify: (tenantId, initialContactId) => news.publish(tenantId, initialContactId),
     }),
     async close() {
       await queues.close().catch(() => undefined);
       redis.disconnect();
       limiterRedis.disconnect();
+      for (const sub of subscribers) sub.disconnect();
       await db.close();
     },
   };

@@ -44,7 +44,12 @@ export async function run(config: Config, logger: Logger, opts: RunOptions): Pro
   let server: http.Server | undefined;
   let url: string | undefined;
   if (opts.api) {
-    const app = createApp({ ...ctx, bodyLimit: config.CONCIERGE_BODY_LIMIT });
+    const app = createApp({
+      ...ctx,
+      bodyLimit: config.CONCIERGE_BODY_LIMIT,
+      publicUrl: config.publicUrl,
+      prefix: config.CONCIERGE_QUEUE_PREFIX,
+    });
     server = http.createServer(app);
     server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
     await new Promise<void>((resolve, reject) => {

@@ -43,6 +43,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     CONCIERGE_ALLOW_LOCAL_ZENDESK: '1',
     CONCIERGE_SWEEP_INTERVAL_MS: '1000',
     CONCIERGE_SWEEP_AFTER_MS: '1500',
+    CONCIERGE_PUBLIC_URL: 'https://concierge.test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...opts.env,
   });
