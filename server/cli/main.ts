@@ -4,7 +4,7 @@ import { createLogger } from '../logger';
 import { openDb, DataDirLockedError } from '../store/db';
 import { migrate } from '../store/migrate';
 import { SecretBox, loadEncryptionKey } from '../store/crypto';
-import { TenantRepo, createTenantInput } from '../tenants/repo';
+import { TenantRepo, createTenantInput, resolveZendeskUrl } from '../tenants/repo';
 import { Inbox } from '../contacts/inbox';
 import { ALL_QUEUES, type QueueName } from '../queues/contracts';
 import { AppError } from '../errors';
