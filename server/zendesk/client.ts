@@ -12,6 +12,7 @@ import {
   type ZendeskApi,
   type ZendeskCredentials,
   type ZendeskRequestKind,
+  type HcArticle,
 } from './types';
 
 export interface ZendeskClientOpts {
@@ -231,6 +232,40 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
     findUserByPhone: (phoneE164, options) => findUser(`phone:${phoneE164}`, options),
     findUserByEmail: (email, options) => findUser(`email:${email}`, options),
 
+    async listArticlesChangedSince(startTime, options) {
+      const result = await send('hc_articles_incremental', options.priority, undefined, () =>
+        tickets.get(['help_center', 'incremental', 'articles', { start_time: String(startTime) }]),
+      );
+      const body = isObj(result) ? result : {};
+      const articles = list(result, 'articles').flatMap((a) => {
+        const parsed = hcArticle(a);
+        return parsed ? [parsed] : [];
+      });
+      const endTime = typeof body.end_time === 'number' ? body.end_time : startTime;
+      // next_page carries the next start_time; a page that returns nothing new ends the export.
+      const nextUrl = typeof body.next_page === 'string' ? body.next_page : null;
+      const nextStart = nextUrl ? Number(new URL(nextUrl).searchParams.get('start_time')) : NaN;
+      const next =
+        Number.isFinite(nextStart) && nextStart > startTime && articles.length > 0 ? nextStart : null;
+      return { articles, endTime, next };
+    },
+
+    async listArticleIds(cursor, options) {
+      const query: Record<string, string> = { 'page[size]': '100' };
+      if (cursor) query['page[after]'] = cursor;
+      const result = await send('hc_articles_list', options.priority, undefined, () =>
+        tickets.get(['help_center', 'articles', query]),
+      );
+      const body = isObj(result) ? result : {};
+      const ids = list(result, 'articles').flatMap((a) =>
+        typeof a.id === 'number' && typeof a.locale === 'string' ? [{ id: a.id, locale: a.locale }] : [],
+      );
+      const meta = isObj(body.meta) ? body.meta : {};
+      const nextCursor =
+        meta.has_more === true && typeof meta.after_cursor === 'string' ? meta.after_cursor : null;
+      return { ids, nextCursor };
+    },
+
     async findTicketByExternalId(externalId, options) {
       const result = await send('ticket_lookup', options.priority, undefined, () =>
         tickets.get(['tickets', { external_id: externalId }]),
@@ -297,7 +332,25 @@ function entity(result: unknown, key: 'ticket' | 'user'): Obj | undefined {
   return isObj(result[key]) ? (result[key] as Obj) : result;
 }
 
-function list(result: unknown, key: 'users' | 'tickets'): Obj[] {
+/** The article fields we keep; anything without an id, locale and title is not an article we can use. */
+function hcArticle(a: Obj): HcArticle | null {
+  if (typeof a.id !== 'number' || typeof a.locale !== 'string' || typeof a.title !== 'string') return null;
+  return {
+    id: a.id,
+    locale: a.locale,
+    title: a.title,
+    body: typeof a.body === 'string' ? a.body : null,
+    ...(typeof a.html_url === 'string' ? { html_url: a.html_url } : {}),
+    ...(typeof a.section_id === 'number' ? { section_id: a.section_id } : {}),
+    ...(Array.isArray(a.label_names)
+      ? { label_names: a.label_names.filter((l): l is string => typeof l === 'string') }
+      : {}),
+    draft: a.draft === true,
+    updated_at: typeof a.updated_at === 'string' ? a.updated_at : new Date(0).toISOString(),
+  };
+}
+
+function list(result: unknown, key: 'users' | 'tickets' | 'articles'): Obj[] {
   const items = Array.isArray(result)
     ? result
     : isObj(result) && Array.isArray(result[key])

@@ -53,11 +53,39 @@ export type ZendeskRequestKind =
   | 'ticket_create'
   | 'ticket_update'
   | 'ticket_lookup'
+  | 'hc_articles_incremental'
+  | 'hc_articles_list'
   | 'screen_pop'
   | 'user_search'
   | 'user_create';
 
+/** A Help Center article as the Help Center API returns it (the fields we use). */
+export interface HcArticle {
+  id: number;
+  locale: string;
+  title: string;
+  body: string | null;
+  html_url?: string;
+  section_id?: number;
+  label_names?: string[];
+  draft?: boolean;
+  updated_at: string;
+}
+
 export interface ZendeskApi {
+  /**
+   * One page of GET /api/v2/help_center/incremental/articles?start_time=… (up to 1,000 articles whose
+   * metadata changed since then). `next` is the start_time of the following page, null at the end.
+   */
+  listArticlesChangedSince(
+    startTime: number,
+    opts: RequestOptions,
+  ): Promise<{ articles: HcArticle[]; endTime: number; next: number | null }>;
+  /** One page (cursor pagination) of GET /api/v2/help_center/articles: which articles exist now. */
+  listArticleIds(
+    cursor: string | null,
+    opts: RequestOptions,
+  ): Promise<{ ids: Array<{ id: number; locale: string }>; nextCursor: string | null }>;
   /** POST /api/v2/channels/voice/tickets (Talk Partner Edition), with optional display_to_agent. */
   createVoiceTicket(
     ticket: TicketWrite & { via_id: 44 | 45 | 46 },

@@ -91,6 +91,9 @@ export interface ZendeskDouble {
   failNext(n: number, status: number | 'network', options?: FaultOptions): void;
   setLatency(latency: DoubleOptions['latencyMs']): void;
   addUser(user: Omit<DoubleUser, 'id' | 'role'> & { role?: DoubleUser['role'] }): DoubleUser;
+  /** Help Center articles by id (one locale each here); put/update/remove them between syncs. */
+  articles: Map<number, DoubleArticle>;
+  putArticle(a: Partial<DoubleArticle> & { id: number; title: string; body: string }): DoubleArticle;
   /** Forgets tickets, users (except the API user), requests, violations, faults and idempotency keys. */
   reset(): void;
   close(): Promise<void>;
@@ -111,7 +114,28 @@ const ROUTES: Array<{ method: string; pattern: RegExp; kind: ZendeskRequestKind 
   { method: 'GET', pattern: /^\/api\/v2\/tickets$/, kind: 'ticket_lookup' },
   { method: 'GET', pattern: /^\/api\/v2\/users\/search$/, kind: 'user_search' },
   { method: 'POST', pattern: /^\/api\/v2\/users$/, kind: 'user_create' },
+  {
+    method: 'GET',
+    pattern: /^\/api\/v2\/help_center\/incremental\/articles$/,
+    kind: 'hc_articles_incremental',
+  },
+  { method: 'GET', pattern: /^\/api\/v2\/help_center\/articles$/, kind: 'hc_articles_list' },
 ];
+
+/** Help Center endpoints are not in the Support API spec: the double checks their query by hand. */
+const HELP_CENTER = /^\/api\/v2\/help_center\//;
+
+export interface DoubleArticle {
+  id: number;
+  locale: string;
+  title: string;
+  body: string;
+  html_url: string;
+  section_id: number;
+  label_names: string[];
+  draft: boolean;
+  updated_at: string;
+}
 
 interface Reply {
   status: number;
@@ -137,6 +161,28 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
   let nextUserId = 100;
 
   const now = () => new Date().toISOString();
+
+  let selfUrl = 'http://127.0.0.1';
+  const baseUrl = () => selfUrl;
+  const articles = new Map<number, DoubleArticle>();
+  const putArticle: ZendeskDouble['putArticle'] = (a) => {
+    const article: DoubleArticle = {
+      locale: 'en-us',
+      html_url: `https://help.example.com/hc/en-us/articles/${a.id}`,
+      section_id: 1,
+      label_names: [],
+      draft: false,
+      ...a,
+      updated_at: a.updated_at ?? new Date().toISOString(),
+    };
+    articles.set(article.id, article);
+    return article;
+  };
+  const helpCenterErrors = (kind: DoubleRequestKind, q: URLSearchParams): string[] => {
+    if (kind === 'hc_articles_incremental' && !/^\d+$/.test(q.get('start_time') ?? ''))
+      return ['start_time must be epoch seconds'];
+    return [];
+  };
 
   const addUser: ZendeskDouble['addUser'] = (u) => {
     const user: DoubleUser = { ...u, id: nextUserId++, role: u.role ?? 'end-user' };
@@ -251,10 +297,51 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
           body: { ticket: ticketJson(ticket), audit: { ticket_id: ticket.id, events: [] } },
         };
       }
+      case 'hc_articles_incremental': {
+        // Like Zendesk: articles changed at or after start_time, oldest first, 1,000 a page.
+        const start = Number(query.get('start_time'));
+        const changed = [...articles.values()]
+          .filter((a) => Math.floor(Date.parse(a.updated_at) / 1000) >= start)
+          .sort((a, b) => Date.parse(a.updated_at) - Date.parse(b.updated_at));
+        const page = changed.slice(0, 1000);
+        const last = page.at(-1);
+        const endTime = last ? Math.floor(Date.parse(last.updated_at) / 1000) : start;
+        const more = changed.length > page.length;
+        return {
+          status: 200,
+          body: {
+            articles: page,
+            count: page.length,
+            end_time: endTime,
+            next_page: more
+              ? `${baseUrl()}/api/v2/help_center/incremental/articles.json?start_time=${endTime + 1}`
+              : null,
+          },
+        };
+      }
+      case 'hc_articles_list': {
+        const size = Number(query.get('page[size]') ?? 30);
+        const after = Number(query.get('page[after]') ?? 0);
+        const all = [...articles.values()].filter((a) => !a.draft).sort((a, b) => a.id - b.id);
+        const page = all.filter((a) => a.id > after).slice(0, size);
+        const hasMore = all.some((a) => a.id > (page.at(-1)?.id ?? Infinity));
+        return {
+          status: 200,
+          body: {
+            articles: page,
+            meta: { has_more: hasMore, after_cursor: page.at(-1) ? String(page.at(-1)!.id) : null },
+          },
+        };
+      }
       case 'ticket_lookup': {
         const externalId = query.get('external_id');
-        const found = [...tickets.values()].filter((t) => externalId !== null && t.external_id === externalId);
-        return { status: 200, body: { tickets: found.map(ticketJson), count: found.length, next_page: null, previous_page: null } };
+        const found = [...tickets.values()].filter(
+          (t) => externalId !== null && t.external_id === externalId,
+        );
+        return {
+          status: 200,
+          body: { tickets: found.map(ticketJson), count: found.length, next_page: null, previous_page: null },
+        };
       }
       case 'user_search': {
         const q = (query.get('query') ?? '').trim();
@@ -353,7 +440,9 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
       send(res, r);
     };
 
-    const errors = validateZendeskRequest(method, `${url.pathname}${url.search}`, raw);
+    const errors = HELP_CENTER.test(path)
+      ? helpCenterErrors(kind, url.searchParams)
+      : validateZendeskRequest(method, `${url.pathname}${url.search}`, raw);
     if (errors.length > 0) specViolations.push({ method, path, errors });
 
     const faultIndex = faults.findIndex((f) => f.kind === undefined || f.kind === kind);
@@ -422,6 +511,7 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  selfUrl = `http://127.0.0.1:${port}`;
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -437,6 +527,8 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
       latency = value;
     },
     addUser,
+    articles,
+    putArticle,
     reset() {
       tickets.clear();
       users.clear();
