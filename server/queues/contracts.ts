@@ -6,6 +6,7 @@ import { z } from 'zod';
 export const QUEUES = {
   contactSync: 'contact-sync',
   reconcile: 'contact-reconcile',
+  helpCenterSync: 'help-center-sync',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export const ALL_QUEUES: QueueName[] = Object.values(QUEUES);
@@ -19,6 +20,8 @@ export const contactSyncPayload = z.object({
 export type ContactSyncPayload = z.infer<typeof contactSyncPayload>;
 
 export const reconcilePayload = z.object({ tenantId: z.string().min(1).optional() });
+/** Help Center sync: one tenant, or every tenant when absent (the scheduled run). */
+export const helpCenterSyncPayload = z.object({ tenantId: z.string().min(1).optional() });
 export type ReconcilePayload = z.infer<typeof reconcilePayload>;
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {

@@ -21,6 +21,7 @@ import { RedisZendeskLimiter } from '../zendesk/rate-limit';
 import type { ZendeskApi } from '../zendesk/types';
 import type { SyncDeps } from '../contacts/sync';
 import { ContactNews } from '../contacts/live';
+import { HelpCenterRepo } from '../helpcenter/repo';
 
 /** Everything a process of the service needs, built once from the config. */
 export interface Context {
@@ -40,6 +41,7 @@ export interface Context {
   zendeskFor(tenant: Tenant): Promise<ZendeskApi>;
   syncDeps(): SyncDeps;
   news: ContactNews;
+  helpCenter: HelpCenterRepo;
   /** Server-only key for the app's short-lived stream tokens. */
   streamKey: Uint8Array;
   /** A process-unique name, for leases and logs. */
@@ -148,6 +150,7 @@ export async function createContext(
     connect,
     zendeskFor,
     news,
+    helpCenter: new HelpCenterRepo(db),
     streamKey,
     instanceId,
     syncDeps: () => ({

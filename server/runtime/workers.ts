@@ -3,6 +3,7 @@ import { QUEUES, type QueueName } from '../queues/contracts';
 import { createRedis } from '../queues/redis';
 import { contactSyncProcessor } from '../../workers/contact-sync';
 import { reconcileProcessor } from '../../workers/contact-reconcile';
+import { helpCenterSyncProcessor } from '../../workers/help-center-sync';
 import { sweepInbox } from '../contacts/sweeper';
 import type { Context } from './context';
 
@@ -26,6 +27,7 @@ export async function startWorkers(
   const processors: Record<QueueName, (job: Job, token?: string) => Promise<unknown>> = {
     [QUEUES.contactSync]: contactSyncProcessor(ctx.syncDeps()),
     [QUEUES.reconcile]: reconcileProcessor({ ...ctx, windowMs: ctx.config.CONCIERGE_RECONCILE_EVERY_MS * 3 }),
+    [QUEUES.helpCenterSync]: helpCenterSyncProcessor({ ...ctx, zendeskFor: (t) => ctx.zendeskFor(t) }),
   };
   const workers = names.map((name) => {
     const worker = new Worker(name, processors[name], {
@@ -45,15 +47,19 @@ export async function startWorkers(
     return worker;
   });
 
+  // Recurring work, declared idempotently at start and again by the sweeper (a FLUSHALL erases schedulers).
+  const schedules: Array<{ queue: QueueName; id: string; every: number }> = [
+    { queue: QUEUES.reconcile, id: 'reconcile-all', every: ctx.config.CONCIERGE_RECONCILE_EVERY_MS },
+    {
+      queue: QUEUES.helpCenterSync,
+      id: 'help-center-all',
+      every: ctx.config.CONCIERGE_HELP_CENTER_SYNC_EVERY_MS,
+    },
+  ];
   const schedule = async () => {
-    if (!names.includes(QUEUES.reconcile)) return;
-    await ctx.queues
-      .get(QUEUES.reconcile)
-      .upsertJobScheduler(
-        'reconcile-all',
-        { every: ctx.config.CONCIERGE_RECONCILE_EVERY_MS },
-        { name: 'reconcile', data: {} },
-      );
+    for (const s of schedules.filter((x) => names.includes(x.queue))) {
+      await ctx.queues.get(s.queue).upsertJobScheduler(s.id, { every: s.every }, { name: s.id, data: {} });
+    }
   };
   await schedule().catch((err: Error) =>
     log.warn({ err: err.message }, 'could not declare reconciliation schedule'),
