@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { aiConfigShape } from './ai/index';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
@@ -45,8 +46,7 @@ export const configSchema = z.object({
   CONCIERGE_HELP_CENTER_SYNC_EVERY_MS: z.coerce.number().int().min(10_000).default(900_000),
   CONCIERGE_ZENDESK_RPM: z.coerce.number().int().min(1).default(400),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  AI_PROVIDER: z.enum(['local', 'bedrock']).optional(),
-  AWS_REGION: z.string().min(1).optional(),
+  ...aiConfigShape,
 });
 
 export type Config = z.infer<typeof configSchema> & { dataDir: string; publicUrl: string };

@@ -9,6 +9,9 @@ import { Inbox } from '../contacts/inbox';
 import { ALL_QUEUES, type QueueName } from '../queues/contracts';
 import { AppError } from '../errors';
 import { RedisMissingError } from '../runtime/embedded-redis';
+import { suggestCommand } from './suggest';
+import { registerGapsCommand } from './gaps';
+import { registerBillingCommands } from './billing';
 
 /** Thrown for a CLI usage problem: printed as one clear line, exit code 2. */
 class UsageError extends Error {}
@@ -167,6 +170,8 @@ export function buildProgram(): Command {
       process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
     });
 
+  registerBillingCommands(program, tenant);
+
   program
     .command('events')
     .description('inspect the contact event inbox')
@@ -192,6 +197,8 @@ export function buildProgram(): Command {
         )}\n`,
       );
     });
+  registerGapsCommand(program);
+  suggestCommand(program);
   return program;
 }
 
