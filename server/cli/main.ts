@@ -157,7 +157,10 @@ export function buildProgram(): Command {
             .join('\n'),
         );
       }
-      const created = await withDb(({ tenants, cfg }) =>
+      const cfg = config();
+      // Refuse a non-Zendesk URL before touching the database.
+      resolveZendeskUrl(parsed.data.subdomain, parsed.data.zendeskUrl, cfg.CONCIERGE_ALLOW_LOCAL_ZENDESK);
+      const created = await withDb(({ tenants }) =>
         tenants.create(parsed.data, cfg.CONCIERGE_ALLOW_LOCAL_ZENDESK),
       );
       process.stdout.write(`${JSON.stringify(created, null, 2)}\n`);

@@ -43,19 +43,17 @@ export class Suggestions {
       hit.checkedAt = Date.now();
       return hit.index;
     }
-    const index = this.helpCenter
-      .published(tenantId)
-      .then((articles) =>
-        buildIndex(
-          articles.map((a) => ({
-            id: a.articleId,
-            title: a.title,
-            body_html: a.bodyHtml,
-            html_url: a.htmlUrl,
-            locale: a.locale,
-          })),
-        ),
-      );
+    const index = this.helpCenter.published(tenantId).then((articles) =>
+      buildIndex(
+        articles.map((a) => ({
+          id: a.articleId,
+          title: a.title,
+          body_html: a.bodyHtml,
+          html_url: a.htmlUrl,
+          locale: a.locale,
+        })),
+      ),
+    );
     this.indexes.set(tenantId, { version, index, checkedAt: Date.now() });
     index.catch(() => this.indexes.delete(tenantId));
     return index;

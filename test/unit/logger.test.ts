@@ -13,12 +13,27 @@ describe('logs', () => {
     });
     const log = pino({ redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
     log.info({
-      req: { headers: { authorization: 'Bearer cik_secret', cookie: 'sid=1', 'x-zendesk-webhook-signature': 'c2ln' } },
+      req: {
+        headers: {
+          authorization: 'Bearer cik_secret',
+          cookie: 'sid=1',
+          'x-zendesk-webhook-signature': 'c2ln',
+        },
+      },
       tenant: { ingestKey: 'cik_other', apiToken: 'zd-token', phone: '+14155550000', email: 'a@b.co' },
       transcript: 'my card is 4111',
     });
     const out = lines.join('');
-    for (const secret of ['cik_secret', 'sid=1', 'c2ln', 'cik_other', 'zd-token', '+14155550000', 'a@b.co', '4111']) {
+    for (const secret of [
+      'cik_secret',
+      'sid=1',
+      'c2ln',
+      'cik_other',
+      'zd-token',
+      '+14155550000',
+      'a@b.co',
+      '4111',
+    ]) {
       expect(out).not.toContain(secret);
     }
     expect(out).toContain('[redacted]');
