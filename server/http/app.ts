@@ -14,6 +14,9 @@ import { connectEventsRouter } from './connect-events';
 import { appRouter } from './app-routes';
 import type { ContactNews } from '../contacts/live';
 import { errorHandler, notFound } from './errors';
+import { suggestionRouter, type SuggestionRoutesDeps } from './suggestion-routes';
+import { requireAppAuth } from './app-auth';
+import type { Suggestions } from '../suggestions/service';
 
 export interface AppDeps {
   db: Db;
@@ -26,6 +29,9 @@ export interface AppDeps {
   logger: Logger;
   bodyLimit: string;
   news: ContactNews;
+  /** AI suggestions for the sidebar (issue 4). */
+  suggestions?: Suggestions;
+  onAssisted?: SuggestionRoutesDeps['onAssisted'];
   streamKey: Uint8Array;
   publicUrl: string;
   prefix: string;
@@ -107,6 +113,18 @@ export function createApp(deps: AppDeps): Express {
   app.use(connectEventsRouter(deps));
   app.use('/v1/app', express.json({ limit: '16kb' }));
   app.use(appRouter(deps));
+  if (deps.suggestions) {
+    app.use(
+      '/v1/app/suggestions',
+      requireAppAuth({ audience: deps.publicUrl, secretFor: (t) => deps.tenants.appSecret(t) }),
+    );
+    app.use(
+      suggestionRouter({
+        suggestions: deps.suggestions,
+        ...(deps.onAssisted ? { onAssisted: deps.onAssisted } : {}),
+      }),
+    );
+  }
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

@@ -22,6 +22,9 @@ import type { ZendeskApi } from '../zendesk/types';
 import type { SyncDeps } from '../contacts/sync';
 import { ContactNews } from '../contacts/live';
 import { HelpCenterRepo } from '../helpcenter/repo';
+import { createProvider } from '../ai/index';
+import type { AiProvider } from '../ai/types';
+import { Suggestions } from '../suggestions/service';
 
 /** Everything a process of the service needs, built once from the config. */
 export interface Context {
@@ -42,6 +45,8 @@ export interface Context {
   syncDeps(): SyncDeps;
   news: ContactNews;
   helpCenter: HelpCenterRepo;
+  ai: AiProvider;
+  suggestions: Suggestions;
   /** Server-only key for the app's short-lived stream tokens. */
   streamKey: Uint8Array;
   /** A process-unique name, for leases and logs. */
@@ -132,6 +137,8 @@ export async function createContext(
     },
     `${config.CONCIERGE_QUEUE_PREFIX}:contact-news`,
   );
+  const helpCenter = new HelpCenterRepo(db);
+  const ai = createProvider(config);
   const streamKey = crypto.createHmac('sha256', key).update('stream-tokens').digest();
 
   const instanceId = `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
@@ -150,7 +157,9 @@ export async function createContext(
     connect,
     zendeskFor,
     news,
-    helpCenter: new HelpCenterRepo(db),
+    helpCenter,
+    ai,
+    suggestions: new Suggestions(db, helpCenter, ai, logger),
     streamKey,
     instanceId,
     syncDeps: () => ({
