@@ -10,8 +10,6 @@ import { ALL_QUEUES, type QueueName } from '../queues/contracts';
 import { AppError } from '../errors';
 import { RedisMissingError } from '../runtime/embedded-redis';
 import { suggestCommand } from './suggest';
-import { registerGapsCommand } from './gaps';
-import { registerBillingCommands } from './billing';
 
 /** Thrown for a CLI usage problem: printed as one clear line, exit code 2. */
 class UsageError extends Error {}
@@ -173,7 +171,6 @@ export function buildProgram(): Command {
       process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
     });
 
-  registerBillingCommands(program, tenant);
 
   program
     .command('events')
@@ -200,7 +197,6 @@ export function buildProgram(): Command {
         )}\n`,
       );
     });
-  registerGapsCommand(program);
   suggestCommand(program);
   return program;
 }
