@@ -171,7 +171,6 @@ export function buildProgram(): Command {
       process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
     });
 
-
   program
     .command('events')
     .description('inspect the contact event inbox')
