@@ -10,6 +10,7 @@ import { ALL_QUEUES, type QueueName } from '../queues/contracts';
 import { AppError } from '../errors';
 import { RedisMissingError } from '../runtime/embedded-redis';
 import { suggestCommand } from './suggest';
+import { registerGapsCommand } from './gaps';
 
 /** Thrown for a CLI usage problem: printed as one clear line, exit code 2. */
 class UsageError extends Error {}
@@ -197,6 +198,7 @@ export function buildProgram(): Command {
       );
     });
   suggestCommand(program);
+  registerGapsCommand(program);
   return program;
 }
 
