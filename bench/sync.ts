@@ -1,0 +1,424 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { ConnectClient } from '@aws-sdk/client-connect';
+import { Redis } from 'ioredis';
+import { Pool } from 'pg';
+import pino from 'pino';
+import { loadConfig } from '../server/config';
+import { REDACT_PATHS } from '../server/logger';
+import { createConnectClient } from '../server/connect/client';
+import { QUEUES } from '../server/queues/contracts';
+import { run, type Running } from '../server/runtime/service';
+import type { Db, Queryable } from '../server/store/db';
+import { startConnectDouble, type ConnectDouble } from '../test/doubles/connect-double';
+import { startZendeskDouble, type ZendeskDouble } from '../test/doubles/zendesk-double';
+import { analyse } from './sync-analysis';
+import {
+  buildScenario,
+  DUPLICATE_SHARE,
+  FAR_SHARE,
+  GAP,
+  MIX,
+  RETURNING_SHARE,
+  WINDOW,
+} from './sync-scenario';
+import { sendAll } from './sender';
+import { distribution, probeProcess, round } from './stats';
+import { UsageError } from './usage';
+
+/**
+ * `bench sync`: the whole service in this process (API + contact-sync worker) against the Zendesk and
+ * Connect doubles on 127.0.0.1, fed the issue's scenario over HTTP. Prints nothing; returns the figures.
+ */
+
+export const TARGETS = { duplicates: 0, lost: 0, ticketPathRatio: 1.05, p99Ms: 50, atEventsPerS: 200 };
+
+export interface SyncBenchOptions {
+  contacts: number;
+  /** Events per second offered; 0 = as fast as the service takes them. */
+  rate: number;
+  seed: number;
+  databaseUrl: string | undefined;
+  /** The tenant's Zendesk budget: high by default, so the pipeline is measured rather than the plan. */
+  zendeskRpm: number;
+  /** API and worker as two services (own pools and connections) in this process, like `serve` + `work`. */
+  split: boolean;
+  drainTimeoutS: number;
+}
+
+const USAGE =
+  'bench sync [--contacts N=10000] [--rate EVENTS_PER_S=200 (0 = unthrottled)] [--seed S=1] [--zendesk-rpm N=1000000] [--drain-timeout-s S=300] [--pglite] [--split]';
+
+const parse = (args: string[]) =>
+  parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      contacts: { type: 'string', default: '10000' },
+      rate: { type: 'string', default: '200' },
+      seed: { type: 'string', default: '1' },
+      'zendesk-rpm': { type: 'string', default: '1000000' },
+      'drain-timeout-s': { type: 'string', default: '300' },
+      pglite: { type: 'boolean', default: false },
+      split: { type: 'boolean', default: false },
+    },
+  });
+
+export function parseSyncArgs(args: string[]): SyncBenchOptions {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse(args).values;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\nusage: ${USAGE}`);
+  }
+  const int = (name: string, v: string, min: number) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min)
+      throw new UsageError(`--${name} must be an integer >= ${min}\nusage: ${USAGE}`);
+    return n;
+  };
+  const databaseUrl = values.pglite
+    ? undefined
+    : process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || undefined;
+  if (values.split && !databaseUrl)
+    throw new UsageError(
+      `--split needs PostgreSQL (BENCH_DATABASE_URL): PGlite is one connection in one process\nusage: ${USAGE}`,
+    );
+  return {
+    split: values.split,
+    contacts: int('contacts', values.contacts, 1),
+    rate: int('rate', values.rate, 0),
+    seed: int('seed', values.seed, 0),
+    zendeskRpm: int('zendesk-rpm', values['zendesk-rpm'], 1),
+    drainTimeoutS: int('drain-timeout-s', values['drain-timeout-s'], 1),
+    databaseUrl,
+  };
+}
+
+/** Service tuning variables passed through from the environment (everything else is the bench's own). */
+const PASSTHROUGH = [
+  'CONCIERGE_WORKER_CONCURRENCY',
+  'CONCIERGE_SWEEP_INTERVAL_MS',
+  'CONCIERGE_SWEEP_AFTER_MS',
+  'CONCIERGE_BODY_LIMIT',
+  'REDIS_URL',
+];
+
+const AGENTS = ['agent-1', 'agent-2', 'agent-3', 'agent-4', 'agent-5', 'agent-6', 'agent-7', 'agent-8'];
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const progress = (msg: string) => process.stderr.write(`[bench sync] ${msg}\n`);
+
+export async function benchSync(args: string[]): Promise<Record<string, unknown>> {
+  const opts = parseSyncArgs(args);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'concierge-bench-'));
+  const prefix = `bench-${randomUUID()}`;
+  const schema = `bench_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+  const env: Record<string, string> = {
+    CONCIERGE_DATA_DIR: dataDir,
+    CONCIERGE_QUEUE_PREFIX: prefix,
+    CONCIERGE_ALLOW_LOCAL_ZENDESK: '1',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+  };
+  for (const name of PASSTHROUGH) if (process.env[name]) env[name] = process.env[name]!;
+  if (opts.databaseUrl) env.DATABASE_URL = opts.databaseUrl;
+  const config = loadConfig(env);
+  // Logs go to stderr: stdout carries only the JSON.
+  const logger = pino(
+    {
+      level: config.LOG_LEVEL,
+      base: { service: 'concierge' },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    },
+    pino.destination(2),
+  );
+
+  // Ctrl-C stops sending and waiting, then cleans up (schema, Redis keys, temp dir) before exiting.
+  const interrupted = new AbortController();
+  const onSignal = () => {
+    progress('interrupted: stopping and cleaning up');
+    interrupted.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let zendesk: ZendeskDouble | undefined;
+  let connect: ConnectDouble | undefined;
+  let connectClient: ConnectClient | undefined;
+  const services: Running[] = [];
+  let redisUrl: string | undefined;
+  let privateRedis = false;
+  try {
+    zendesk = await startZendeskDouble();
+    connect = await startConnectDouble();
+    const connectUrl = connect.url;
+    connectClient = new ConnectClient({
+      region: connect.region,
+      endpoint: connectUrl,
+      credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    });
+    const sdk = connectClient;
+    const connectApi = createConnectClient({ clientFor: () => sdk });
+    const overrides = { connect: connectApi, schema, inMemoryDb: true };
+    // Reconciliation (SearchContacts) would race the scripted events: the bench measures the event path.
+    const api = await run(config, logger, {
+      api: true,
+      queues: opts.split ? [] : [QUEUES.contactSync],
+      port: 0,
+      overrides,
+    });
+    services.push(api);
+    redisUrl = api.redis.url;
+    privateRedis = !!api.redis.child;
+    const running = opts.split
+      ? await run(loadConfig({ ...env, REDIS_URL: redisUrl }), logger, {
+          api: false,
+          queues: [QUEUES.contactSync],
+          overrides,
+        })
+      : api;
+    if (running !== api) services.push(running);
+    const { ctx } = running;
+    const tenant = await ctx.tenants.create(
+      {
+        subdomain: `bench${randomUUID().slice(0, 8)}`,
+        zendeskUrl: zendesk.url,
+        credentials: { kind: 'api_token', email: 'ops@example.com', token: 'zd-token' },
+        connectInstanceArn: connect.instanceArn,
+        zendeskRpm: opts.zendeskRpm,
+      },
+      true,
+    );
+    for (const id of AGENTS) {
+      connect.putUser({ userId: id, username: `${id}@example.com`, email: `${id}@example.com` });
+      zendesk.addUser({ name: `Agent ${id}`, email: `${id}@example.com`, role: 'agent' });
+    }
+
+    progress(
+      `backend ${ctx.db.kind}${opts.split ? ' (split API/worker)' : ''}, redis ${privateRedis ? 'private' : redisUrl}, worker concurrency ${config.CONCIERGE_WORKER_CONCURRENCY}; scripting ${opts.contacts} contacts`,
+    );
+    const scenario = buildScenario(connect, { contacts: opts.contacts, seed: opts.seed, agents: AGENTS });
+    progress(
+      `${scenario.stats.deliveries} deliveries in ${scenario.stats.posts} POSTs at ${opts.rate || 'max'} events/s`,
+    );
+
+    const roundTrips = { count: 0, transactions: 0 };
+    for (const service of services) countRoundTrips(service.ctx.db, roundTrips);
+    const worker = running.workers!.workers[0]!;
+    const jobs = { runs: 0, completed: 0, failed: 0 };
+    const jobWaitMs: number[] = [];
+    const jobRunMs: number[] = [];
+    worker.on('active', () => jobs.runs++);
+    worker.on('completed', (job) => {
+      jobs.completed++;
+      // processedOn is the last activation, so a requeued job's wait includes its delays.
+      if (job.processedOn !== undefined) {
+        jobWaitMs.push(job.processedOn - job.timestamp);
+        if (job.finishedOn !== undefined) jobRunMs.push(job.finishedOn - job.processedOn);
+      }
+    });
+    const failureReasons: Record<string, number> = {};
+    worker.on('failed', (_job, err) => {
+      jobs.failed++;
+      const reason = `${err.name}: ${err.message}`.slice(0, 80);
+      failureReasons[reason] = (failureReasons[reason] ?? 0) + 1;
+    });
+
+    const probe = probeProcess();
+    const send = await sendAll(scenario.posts, {
+      url: api.url!,
+      ingestKey: tenant.ingestKey,
+      rate: opts.rate,
+      signal: interrupted.signal,
+      onProgress: (sent) =>
+        progress(
+          `${sent}/${scenario.stats.deliveries} events sent, ${zendesk!.requests.length} Zendesk requests`,
+        ),
+    });
+    progress(`sent in ${send.sendSeconds.toFixed(1)} s; waiting for the inbox to drain`);
+
+    const drainStart = Date.now();
+    const deadline = drainStart + opts.drainTimeoutS * 1000;
+    const queue = ctx.queues.get(QUEUES.contactSync);
+    let pending = -1;
+    let queued = -1;
+    while (Date.now() < deadline && !interrupted.signal.aborted) {
+      pending = (await ctx.inbox.counts()).pending ?? 0;
+      const counts = await queue.getJobCounts(
+        'active',
+        'waiting',
+        'delayed',
+        'prioritized',
+        'waiting-children',
+      );
+      queued = Object.values(counts).reduce((a, b) => a + b, 0);
+      if (pending === 0 && queued === 0) break;
+      await sleep(250);
+    }
+    if (interrupted.signal.aborted) throw new Error('interrupted before the benchmark finished');
+    const drainSeconds = (Date.now() - drainStart) / 1000;
+    await sleep(300); // a request already on the wire still lands in the double's log
+    const proc = probe.stop();
+    const inbox = await ctx.inbox.counts();
+    const analysis = analyse(scenario, zendesk);
+    const describes = connect.count('DescribeContact');
+
+    const result = {
+      benchmark: 'sync',
+      at: new Date().toISOString(),
+      environment: {
+        node: process.version,
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        database: ctx.db.kind === 'pg' ? 'postgresql' : 'pglite (in memory)',
+        redis: privateRedis ? 'private redis-server' : 'external',
+        topology: opts.split
+          ? 'split: API and contact-sync worker as two services (own DB pools, Redis connections) in one process'
+          : 'single: API and contact-sync worker share one context (one DB pool), like `concierge start`',
+        workerConcurrency: config.CONCIERGE_WORKER_CONCURRENCY,
+        zendeskRpm: opts.zendeskRpm,
+        inProcess:
+          'API, contact-sync worker, Zendesk and Connect doubles and the load generator share one Node process',
+      },
+      scenario: {
+        contacts: opts.contacts,
+        seed: opts.seed,
+        offeredEventsPerS: opts.rate || 'unthrottled',
+        shares: {
+          mix: MIX,
+          returningCallers: RETURNING_SHARE,
+          duplicatedEvents: DUPLICATE_SHARE,
+          farDuplicatesOfDuplicated: FAR_SHARE,
+        },
+        reordering: `calls overlap (${GAP} call starts between a call's events), each delivery shuffled within ${WINDOW} positions`,
+        ...scenario.stats,
+      },
+      intake: {
+        posts: send.posts,
+        attempts: send.attempts,
+        non202: send.non202,
+        non202ByStatus: send.non202ByStatus,
+        networkErrors: send.networkErrors,
+        undelivered: send.undelivered,
+        sendSeconds: round(send.sendSeconds, 2),
+        achievedEventsPerS: round(send.achievedEventsPerS, 1),
+        senderLagMs: distribution(send.lagMs),
+        acceptedInMs: distribution(send.acceptMs),
+      },
+      throughput: {
+        contactsPerS: analysis.span.contactsPerS,
+        offeredContactsPerS: opts.rate
+          ? round(opts.rate / (scenario.stats.deliveries / opts.contacts), 1)
+          : 'unthrottled',
+        definition: 'contacts / (last ticket create or update received by Zendesk - first POST sent)',
+        spanSeconds: analysis.span.seconds,
+        drainSecondsAfterLastPost: round(drainSeconds, 2),
+        drained: pending === 0 && queued === 0,
+      },
+      latencyMs: analysis.latencyMs,
+      zendesk: analysis.zendesk,
+      correctness: { ...analysis.correctness, inbox },
+      connect: {
+        describeContact: describes,
+        describeContactPerContact: round(describes / opts.contacts, 3),
+        describeUser: connect.count('DescribeUser'),
+      },
+      jobs: {
+        ...jobs,
+        requeued: Math.max(0, jobs.runs - jobs.completed - jobs.failed),
+        failureReasons,
+        addedToLastStartMs: distribution(jobWaitMs),
+        lastRunMs: distribution(jobRunMs),
+      },
+      database: {
+        roundTrips: roundTrips.count,
+        roundTripsPerStoredEvent: round(roundTrips.count / scenario.stats.events, 2),
+        transactions: roundTrips.transactions,
+      },
+      process: { ...proc, cpuMsPerStoredEvent: round((proc.cpuSeconds * 1000) / scenario.stats.events, 2) },
+      targets: TARGETS,
+      targetsMet: {
+        duplicates: analysis.correctness.duplicates <= TARGETS.duplicates,
+        lost: analysis.correctness.lost <= TARGETS.lost,
+        ticketPathRatio: analysis.zendesk.ticketPathRatio <= TARGETS.ticketPathRatio,
+        p99: (analysis.latencyMs.all.p99 ?? Infinity) <= TARGETS.p99Ms,
+        p99MeasuredAtTargetRate:
+          opts.rate === TARGETS.atEventsPerS && send.achievedEventsPerS >= 0.95 * TARGETS.atEventsPerS,
+      },
+    };
+    return result;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    progress('cleaning up');
+    for (const service of services)
+      await service.stop().catch((err: unknown) => progress(`stop failed: ${String(err)}`));
+    await zendesk?.close().catch(() => undefined);
+    await connect?.close().catch(() => undefined);
+    connectClient?.destroy();
+    if (opts.databaseUrl)
+      await dropSchema(opts.databaseUrl, schema).catch((err: unknown) =>
+        progress(`could not drop schema ${schema}: ${String(err)}`),
+      );
+    // A private redis-server lived in dataDir and is gone with it; a shared one keeps nothing of ours.
+    if (redisUrl && !privateRedis)
+      await dropPrefix(redisUrl, prefix).catch((err: unknown) =>
+        progress(`could not delete ${prefix}:* keys: ${String(err)}`),
+      );
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Counts statements sent to the database (a transaction adds its BEGIN and COMMIT) by wrapping the
+ * service's Db object: the repositories call `this.db.query`/`tx` at run time, so they see the wrapper.
+ */
+function countRoundTrips(db: Db, counter: { count: number; transactions: number }): void {
+  const query = db.query.bind(db);
+  const tx = db.tx.bind(db);
+  db.query = ((sql: string, params?: unknown[]) => {
+    counter.count++;
+    return query(sql, params);
+  }) as Db['query'];
+  db.tx = ((fn: Parameters<Db['tx']>[0]) => {
+    counter.count += 2;
+    counter.transactions++;
+    return tx((q) =>
+      fn({
+        exec: (sql) => q.exec(sql),
+        query: ((sql: string, params?: unknown[]) => {
+          counter.count++;
+          return q.query(sql, params);
+        }) as Queryable['query'],
+      }),
+    );
+  }) as Db['tx'];
+}
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const pool = new Pool({ connectionString: url, max: 1 });
+  try {
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await pool.end();
+  }
+}
+
+async function dropPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    for (let rounds = 0; rounds < 100_000; rounds++) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+      if (cursor === '0') break;
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
