@@ -42,6 +42,7 @@ export const configSchema = z.object({
   CONCIERGE_RECONCILE_EVERY_MS: z.coerce.number().int().min(10_000).default(300_000),
   // How long a worker may hold a job (and its conversation) before another may take over after a crash.
   CONCIERGE_JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  CONCIERGE_DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
   CONCIERGE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
   CONCIERGE_HELP_CENTER_SYNC_EVERY_MS: z.coerce.number().int().min(10_000).default(900_000),
   CONCIERGE_ZENDESK_RPM: z.coerce.number().int().min(1).default(400),

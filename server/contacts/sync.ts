@@ -7,7 +7,14 @@ import { ZendeskError } from '../zendesk/types';
 import type { UserDirectory } from './directory';
 import { maskPhone } from './directory';
 import type { Inbox, StoredEvent } from './inbox';
-import type { ContactPatch, ContactRecord, ContactRepo, ContactState, Outcome } from './repo';
+import {
+  LeaseBusyError,
+  type ContactPatch,
+  type ContactRecord,
+  type ContactRepo,
+  type ContactState,
+  type Outcome,
+} from './repo';
 
 export interface SyncDeps {
   inbox: Inbox;
@@ -19,6 +26,8 @@ export interface SyncDeps {
   logger: Logger;
   /** Tells API processes the conversation changed (their open event streams re-read it). */
   notify?: (tenantId: string, initialContactId: string) => Promise<void>;
+  /** Told the conversation's events before Zendesk is touched (live sentiment starts/stops polling). */
+  onContactState?: (tenantId: string, initialContactId: string, events: StoredEvent[]) => Promise<void>;
   /** How long a worker may hold a conversation before another may take over (a crashed worker's lease expires). */
   leaseMs?: number;
 }
@@ -28,6 +37,8 @@ export type SyncAction = 'none' | 'ticket_created_live' | 'ticket_created_final'
 export interface SyncResult {
   actions: SyncAction[];
   ticketId: number | null;
+  /** Set when another worker held the conversation and will pick this event up on release. */
+  deferredTo?: string;
 }
 
 /** A failure that retrying will never fix (a 4xx from Zendesk, a contact Connect does not know). */
@@ -89,40 +100,57 @@ export async function syncContact(
   const tenant = await deps.tenant(tenantId);
   if (!tenant) throw new PermanentSyncError(`tenant ${tenantId} no longer exists`);
 
-  const events = await deps.inbox.forContact(tenantId, initialContactId);
-  const pending = events.filter((e) => e.status === 'pending');
-  if (pending.length === 0) return { actions: ['none'], ticketId: null }; // a concurrent job already did it
-  const channel = events[0]?.channel ?? 'VOICE';
+  let result: SyncResult = { actions: ['none'], ticketId: null };
+  // Several rounds: events that arrive while this worker holds the conversation are this worker's to do
+  // (their own jobs found the lease taken and ended at once, knowing the holder looks again on release).
+  for (let round = 0; round < 10; round++) {
+    const events = await deps.inbox.forContact(tenantId, initialContactId);
+    const pending = events.filter((e) => e.status === 'pending');
+    if (pending.length === 0) return result; // nothing left, or a concurrent job already did it
+    // Best effort and independent of Zendesk: live sentiment must not wait for (or fail with) the ticket.
+    await deps
+      .onContactState?.(tenantId, initialContactId, events)
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'contact state hook failed'));
+    const channel = events[0]?.channel ?? 'VOICE';
 
-  const record = await deps.contacts.lease(
-    tenantId,
-    initialContactId,
-    channel,
-    owner,
-    deps.leaseMs ?? 30_000,
-  );
-  try {
-    const result = await converge(deps, tenant, record, events, log);
-    await deps.inbox.markContactDone(
-      tenantId,
-      initialContactId,
-      pending.map((e) => e.eventId),
-    );
-    await deps.notify?.(tenantId, initialContactId).catch(() => undefined); // best effort: streams also poll on reconnect
-    return result;
-  } catch (err) {
-    if (err instanceof ZendeskError && !err.retriable) {
-      await deps.inbox.markFailed(tenantId, initialContactId, err.message);
-      throw new PermanentSyncError(err.message, { cause: err });
+    let record: ContactRecord;
+    try {
+      record = await deps.contacts.lease(tenantId, initialContactId, channel, owner, deps.leaseMs ?? 30_000);
+    } catch (err) {
+      // The holder re-reads pending events after it releases; a crashed holder's lease expires and the
+      // sweeper re-enqueues what it left. Waiting here would only add latency and queue churn.
+      if (err instanceof LeaseBusyError)
+        return { actions: ['none'], ticketId: null, deferredTo: 'lease holder' };
+      throw err;
     }
-    if (err instanceof ConnectNotFoundError) {
-      await deps.inbox.markFailed(tenantId, initialContactId, err.message);
-      throw new PermanentSyncError(err.message, { cause: err });
+    try {
+      const done = await converge(deps, tenant, record, events, log);
+      await deps.inbox.markContactDone(
+        tenantId,
+        initialContactId,
+        pending.map((e) => e.eventId),
+      );
+      await deps.notify?.(tenantId, initialContactId).catch(() => undefined); // best effort: streams also poll on reconnect
+      result = {
+        actions: [...result.actions.filter((a) => a !== 'none'), ...done.actions],
+        ticketId: done.ticketId,
+      };
+      if (result.actions.length === 0) result.actions = ['none'];
+    } catch (err) {
+      if (err instanceof ZendeskError && !err.retriable) {
+        await deps.inbox.markFailed(tenantId, initialContactId, err.message);
+        throw new PermanentSyncError(err.message, { cause: err });
+      }
+      if (err instanceof ConnectNotFoundError) {
+        await deps.inbox.markFailed(tenantId, initialContactId, err.message);
+        throw new PermanentSyncError(err.message, { cause: err });
+      }
+      throw err;
+    } finally {
+      await deps.contacts.release(tenantId, initialContactId, owner).catch(() => undefined);
     }
-    throw err;
-  } finally {
-    await deps.contacts.release(tenantId, initialContactId, owner).catch(() => undefined);
   }
+  return result;
 }
 
 async function converge(

@@ -5,6 +5,7 @@ import type { Inbox } from '../contacts/inbox';
 import type { Queues } from '../queues/contracts';
 import type { Tenant, TenantRepo } from '../tenants/repo';
 import type { Metrics } from '../metrics';
+import { sha256 } from '../store/crypto';
 import { AppError, BadRequestError, ForbiddenError, UnauthorizedError, UnavailableError } from '../errors';
 
 export interface ConnectEventsDeps {
@@ -18,10 +19,21 @@ export interface ConnectEventsDeps {
 
 const LIVE_EVENTS = new Set(['CONNECTED_TO_AGENT', 'INITIATED', 'QUEUED', 'CONNECTED_TO_SYSTEM']);
 
+/**
+ * Ingest keys seen recently (by digest, never the key): EventBridge sends many events per second per
+ * tenant, and a database lookup each time is most of intake's cost. A revoked key stops working within
+ * the TTL.
+ */
+const KEY_CACHE_TTL_MS = 30_000;
+const keyCache = new Map<string, { tenant: Tenant; until: number }>();
+
 async function authenticate(req: Request, tenants: TenantRepo): Promise<Tenant> {
   const header = req.get('authorization') ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw new UnauthorizedError('Authorization: Bearer <ingest key> is required');
+  const digest = sha256(match[1]!);
+  const hit = keyCache.get(digest);
+  if (hit && hit.until > Date.now()) return hit.tenant;
   let tenant: Tenant | null;
   try {
     tenant = await tenants.byIngestKey(match[1]!);
@@ -29,6 +41,8 @@ async function authenticate(req: Request, tenants: TenantRepo): Promise<Tenant> 
     throw new UnavailableError('Database unavailable; retry later', 'database_unavailable', { cause: err });
   }
   if (!tenant) throw new UnauthorizedError('Unknown ingest key');
+  if (keyCache.size > 10_000) keyCache.clear();
+  keyCache.set(digest, { tenant, until: Date.now() + KEY_CACHE_TTL_MS });
   return tenant;
 }
 

@@ -72,6 +72,7 @@ export async function createContext(
     databaseUrl: config.DATABASE_URL,
     dataDir: config.dataDir,
     schema: overrides.schema,
+    poolSize: config.CONCIERGE_DB_POOL_SIZE,
     inMemory: overrides.inMemoryDb,
     pglite: overrides.pglite,
   });
