@@ -20,7 +20,7 @@ function bareEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function cli(args: string[], cwd: string, env = bareEnv()) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: 'utf8', timeout: 170_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -32,17 +32,26 @@ const freePort = () =>
     });
   });
 
-async function waitFor(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<Response> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
-    try {
-      return await fetch(url);
-    } catch {
-      if (Date.now() > deadline) throw new Error(`${url} did not answer`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+/** Starts `concierge start` on an OS-assigned port (PORT=0: no race for a free port) and reads its URL from the log. */
+function startService(
+  cwd: string,
+  extra: Record<string, string> = {},
+): { child: ChildProcess; url: Promise<string> } {
+  const child = spawn(process.execPath, [BIN, 'start'], {
+    cwd,
+    env: bareEnv({ ...extra, PORT: '0', LOG_LEVEL: 'info' }),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = new Promise<string>((resolve, reject) => {
+    let buffer = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(buffer);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`service exited with ${code} before listening`)));
+  });
+  return { child, url };
 }
 
 const exited = (child: ChildProcess) =>
@@ -77,17 +86,16 @@ describe('concierge command line', () => {
     expect(Object.keys(out).sort()).toEqual(['appSecret', 'ingestKey', 'tenant', 'webhookSecret']);
     expect(out.tenant).toBe('acme');
 
-    const port = await freePort();
-    const child = spawn(process.execPath, [BIN, 'start'], {
-      cwd,
-      env: bareEnv({ PORT: String(port), REDIS_URL: redisUrl(), CONCIERGE_QUEUE_PREFIX: `cli${port}` }),
-      stdio: 'ignore',
+    const { child, url: listening } = startService(cwd, {
+      REDIS_URL: redisUrl(),
+      CONCIERGE_QUEUE_PREFIX: `cli${Date.now()}`,
     });
     try {
-      const health = await waitFor(`http://127.0.0.1:${port}/healthz`, child);
+      const url = await listening;
+      const health = await fetch(`${url}/healthz`);
       expect(health.status).toBe(200);
       const post = (key: string) =>
-        fetch(`http://127.0.0.1:${port}/v1/connect/events`, {
+        fetch(`${url}/v1/connect/events`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
           body: fs.readFileSync(FIXTURE),
@@ -105,17 +113,13 @@ describe('concierge command line', () => {
 
   test('when npm start runs with no configuration at all, then /healthz answers and SIGTERM stops it cleanly', async () => {
     const cwd = tmpDir();
-    const port = await freePort();
-    // PORT is the only setting, to avoid clashing with another service on 3000 in CI.
-    const child = spawn(process.execPath, [BIN, 'start'], {
-      cwd,
-      env: bareEnv({ PORT: String(port) }),
-      stdio: 'ignore',
-    });
+    // PORT=0 (an OS-assigned port) is the only setting, so nothing can clash with another service.
+    const { child, url: listening } = startService(cwd);
     try {
-      const res = await waitFor(`http://127.0.0.1:${port}/healthz`, child);
+      const url = await listening;
+      const res = await fetch(`${url}/healthz`);
       expect(await res.json()).toEqual({ status: 'ok' });
-      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
       expect(fs.existsSync(path.join(cwd, '.data/encryption.key'))).toBe(true);
     } finally {
       child.kill('SIGTERM');
