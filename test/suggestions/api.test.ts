@@ -1,16 +1,6 @@
-import { SignJWT } from 'jose';
+import { zafToken } from '../helpers/zaf-token';
 import { syncHelpCenter } from '../../server/helpcenter/sync';
 import { startHarness, type Harness } from '../helpers/harness';
-
-const zafToken = (subdomain: string, secret: string, sub = '9001') =>
-  new SignJWT({})
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuer(`https://${subdomain}.zendesk.com`)
-    .setAudience('https://concierge.test')
-    .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + 300)
-    .sign(new TextEncoder().encode(secret));
 
 describe('/v1/app/suggestions', () => {
   let h: Harness;
@@ -86,7 +76,7 @@ describe('/v1/app/suggestions', () => {
   });
 
   test('when an agent inserts a suggestion, then the action is stored with who and which ticket', async () => {
-    const token = await zafToken(h.tenant.tenant, h.tenant.appSecret, '777');
+    const token = await zafToken(h.tenant.tenant, h.tenant.appSecret, { sub: '777' });
     const made = await post(
       '/v1/app/suggestions',
       { text: 'refund for my order please', ticketId: 42 },

@@ -1,16 +1,6 @@
-import { SignJWT } from 'jose';
+import { zafToken } from '../helpers/zaf-token';
 import { scriptCall } from '../helpers/calls';
 import { startHarness, type Harness } from '../helpers/harness';
-
-/** What Zendesk's proxy sends for a `secure: true` request with the `jwt` option. */
-const zafToken = (subdomain: string, secret: string, opts: { aud?: string; expSeconds?: number } = {}) =>
-  new SignJWT({})
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuer(`https://${subdomain}.zendesk.com`)
-    .setAudience(opts.aud ?? 'https://concierge.test')
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + (opts.expSeconds ?? 300))
-    .sign(new TextEncoder().encode(secret));
 
 describe('/v1/app: what the Zendesk app calls', () => {
   let h: Harness;
