@@ -10,6 +10,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
-  testTimeout: 30000,
+  // Generous: integration suites start PGlite, Redis clients and servers on a 2-core machine.
+  testTimeout: 90000,
   maxWorkers: 2,
 };
