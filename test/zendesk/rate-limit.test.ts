@@ -64,18 +64,19 @@ const implementations: Array<[string, (o: LimiterOptions) => ZendeskLimiter]> = 
 
 describe.each(implementations)('%s limiter', (_name, make) => {
   it('when the bucket is empty, then tokens come back at the plan’s rate', async () => {
-    // 600 rpm with a 1 s burst: 10 tokens, one more every 100 ms.
-    const limiter = make({ rpmFor: 600, burstSeconds: 1 });
+    // 60 rpm with a 10 s burst: 10 tokens, one more every second (slow enough to hold on a busy machine).
+    const limiter = make({ rpmFor: 60, burstSeconds: 10 });
     await take(limiter, 10, 'live');
     const refused = await refusal(limiter.acquire('t1', 'live', 0));
     expect(refused.retryAfterMs).toBeGreaterThan(0);
-    expect(refused.retryAfterMs).toBeLessThanOrEqual(100);
+    expect(refused.retryAfterMs).toBeLessThanOrEqual(1000);
 
     const started = Date.now();
-    for (let i = 0; i < 5; i++) await limiter.acquire('t1', 'live', 1000);
+    for (let i = 0; i < 2; i++) await limiter.acquire('t1', 'live', 3000);
     const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(400);
-    expect(elapsed).toBeLessThan(800);
+    // Two tokens at one a second: at least one full interval, well under the three a too-fast bucket would skip.
+    expect(elapsed).toBeGreaterThanOrEqual(900);
+    expect(elapsed).toBeLessThan(4000);
   });
 
   it('when only the live reserve is left, then deferrable requests are refused and live ones still pass', async () => {
