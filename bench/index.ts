@@ -3,6 +3,7 @@ import path from 'node:path';
 import { benchSync } from './sync';
 import { benchGaps } from './gaps';
 import { benchSuggest } from './suggest';
+import { benchBilling } from './billing';
 import { UsageError } from './usage';
 
 /**
@@ -35,6 +36,7 @@ const BENCHES: Record<string, () => Bench | string> = {
   sync: () => benchSync,
   gaps: () => benchGaps,
   live: () => benchSuggest,
+  billing: () => benchBilling,
   app: loadAppBench,
 };
 

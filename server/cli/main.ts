@@ -11,6 +11,7 @@ import { AppError } from '../errors';
 import { RedisMissingError } from '../runtime/embedded-redis';
 import { suggestCommand } from './suggest';
 import { registerGapsCommand } from './gaps';
+import { registerBillingCommands } from './billing';
 
 /** Thrown for a CLI usage problem: printed as one clear line, exit code 2. */
 class UsageError extends Error {}
@@ -172,6 +173,8 @@ export function buildProgram(): Command {
       process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
     });
 
+  registerBillingCommands(program, tenant);
+
   program
     .command('events')
     .description('inspect the contact event inbox')
@@ -197,8 +200,8 @@ export function buildProgram(): Command {
         )}\n`,
       );
     });
-  suggestCommand(program);
   registerGapsCommand(program);
+  suggestCommand(program);
   return program;
 }
 

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ContactRepo } from '../contacts/repo';
 import { toView, type ContactNews } from '../contacts/live';
+import type { SentimentSummary } from '../sentiment/types';
 import type { TenantRepo } from '../tenants/repo';
 import { AppError, BadRequestError, UnauthorizedError } from '../errors';
 import { mintStreamToken, requireAppAuth, verifyStreamToken } from './app-auth';
@@ -19,6 +20,11 @@ export interface AppRoutesDeps {
   prefix: string;
   /** Requests per minute per tenant on /v1/app. */
   rpm?: number;
+  /** Live sentiment: when present, the event stream also carries `event: sentiment`. */
+  sentiment?: {
+    news: ContactNews;
+    summary(tenantId: string, initialContactId: string): Promise<SentimentSummary | null>;
+  };
 }
 
 const contactId = z.string().regex(/^[A-Za-z0-9-]{1,128}$/, 'a Connect contact id');
@@ -36,7 +42,7 @@ function param<T>(schema: z.ZodType<T>, value: unknown, name: string): T {
 }
 
 /** Fixed one-minute window per tenant in Redis: plenty for a sidebar, a wall against a runaway loop. */
-function rateLimit(redis: Redis, prefix: string, rpm: number): RequestHandler {
+export function rateLimit(redis: Redis, prefix: string, rpm: number): RequestHandler {
   return async (_req, res, next) => {
     const key = `${prefix}:app-rate:${res.locals.tenant as string}:${Math.floor(Date.now() / 60_000)}`;
     let count: number;
@@ -94,7 +100,24 @@ export function appRouter(deps: AppRoutesDeps): Router {
       if (c) res.write(`event: state\ndata: ${JSON.stringify(toView(c, id))}\n\n`);
     };
     res.write(`retry: 3000\n`);
+    // Sentiment news is subscribed before the first read, so nothing published in between is lost.
+    const live = deps.sentiment;
+    let lastSentiment = '';
+    const sendSentiment = async () => {
+      const summary = await live?.summary(grant.tenantId, first.initialContactId);
+      const data = summary ? JSON.stringify(summary) : '';
+      if (data && data !== lastSentiment) res.write(`event: sentiment\ndata: ${data}\n\n`);
+      lastSentiment = data || lastSentiment;
+    };
+    const unsubscribeSentiment = live
+      ? await live.news.subscribe(
+          grant.tenantId,
+          first.initialContactId,
+          () => void sendSentiment().catch(() => undefined),
+        )
+      : () => undefined;
     await send();
+    await sendSentiment();
     const unsubscribe = await deps.news.subscribe(
       grant.tenantId,
       first.initialContactId,
@@ -104,6 +127,7 @@ export function appRouter(deps: AppRoutesDeps): Router {
     req.on('close', () => {
       clearInterval(heartbeat);
       unsubscribe();
+      unsubscribeSentiment();
     });
   });
 

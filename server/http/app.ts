@@ -12,6 +12,11 @@ import type { TenantRepo } from '../tenants/repo';
 import type { Metrics } from '../metrics';
 import { connectEventsRouter } from './connect-events';
 import { appRouter } from './app-routes';
+import { webhookRouter } from './webhook-routes';
+import { billingRouter } from './billing-routes';
+import type { Billing } from '../billing/service';
+import { liveRouter } from './live-routes';
+import type { SentimentService } from '../sentiment/service';
 import type { ContactNews } from '../contacts/live';
 import { errorHandler, notFound } from './errors';
 import { suggestionRouter, type SuggestionRoutesDeps } from './suggestion-routes';
@@ -29,6 +34,10 @@ export interface AppDeps {
   logger: Logger;
   bodyLimit: string;
   news: ContactNews;
+  /** Resolution billing: Zendesk webhook intake and the admin endpoints. */
+  billing?: Billing;
+  /** Live sentiment (segment ingest, post-call, summary); its news also feeds the event stream. */
+  sentiment?: SentimentService;
   /** AI suggestions for the sidebar (issue 4). */
   suggestions?: Suggestions;
   onAssisted?: SuggestionRoutesDeps['onAssisted'];
@@ -111,6 +120,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(connectEventsRouter(deps));
+  if (deps.billing) app.use(webhookRouter({ ...deps, billing: deps.billing }));
   app.use('/v1/app', express.json({ limit: '16kb' }));
   app.use(appRouter(deps));
   if (deps.suggestions) {
@@ -125,6 +135,8 @@ export function createApp(deps: AppDeps): Express {
       }),
     );
   }
+  if (deps.billing) app.use(billingRouter({ ...deps, billing: deps.billing }));
+  if (deps.sentiment) app.use(liveRouter({ ...deps, sentiment: deps.sentiment }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

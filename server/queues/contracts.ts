@@ -7,6 +7,9 @@ export const QUEUES = {
   contactSync: 'contact-sync',
   reconcile: 'contact-reconcile',
   helpCenterSync: 'help-center-sync',
+  sentimentPoll: 'sentiment-poll',
+  billingTicket: 'billing-ticket',
+  billingCycle: 'billing-cycle',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export const ALL_QUEUES: QueueName[] = Object.values(QUEUES);
@@ -23,6 +26,39 @@ export const reconcilePayload = z.object({ tenantId: z.string().min(1).optional(
 /** Help Center sync: one tenant, or every tenant when absent (the scheduled run). */
 export const helpCenterSyncPayload = z.object({ tenantId: z.string().min(1).optional() });
 export type ReconcilePayload = z.infer<typeof reconcilePayload>;
+
+/**
+ * sentiment-poll carries two job kinds: `poll` (one analysed leg, re-delayed until it ends) and
+ * `final` (a conversation's final sentiment, written to its ticket once).
+ */
+export const sentimentPollPayload = z.object({
+  tenantId: z.string().min(1),
+  contactId: z.string().min(1),
+  initialContactId: z.string().min(1),
+});
+export type SentimentPollPayload = z.infer<typeof sentimentPollPayload>;
+
+export const sentimentFinalPayload = z.object({
+  tenantId: z.string().min(1),
+  initialContactId: z.string().min(1),
+});
+export type SentimentFinalPayload = z.infer<typeof sentimentFinalPayload>;
+
+export const sentimentPollJobId = (p: SentimentPollPayload): string => `poll|${p.tenantId}|${p.contactId}`;
+export const sentimentFinalJobId = (p: SentimentFinalPayload): string =>
+  `final|${p.tenantId}|${p.initialContactId}`;
+
+/** billing-ticket: bring one ticket's resolution ledger up to date (the event key only names the job). */
+export const billingTicketPayload = z.object({
+  tenantId: z.string().min(1),
+  ticketId: z.number().int().positive(),
+  eventKey: z.string().min(1).max(200),
+});
+export type BillingTicketPayload = z.infer<typeof billingTicketPayload>;
+/** billing-cycle: sweep, check due resolutions, export usage; every tenant (scheduled) or one. */
+export const billingCyclePayload = z.object({ tenantId: z.string().min(1).optional() });
+export const billingTicketJobId = (p: BillingTicketPayload): string =>
+  `${p.tenantId}|${p.eventKey.replace(/:/g, '|')}`;
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 8,
@@ -70,6 +106,45 @@ export class Queues {
         name: 'sync',
         data: contactSyncPayload.parse(p),
         opts: { jobId: contactSyncJobId(p), priority: live(p) ? 1 : 5 },
+      })),
+    );
+  }
+
+  /** Starts polling a leg; a second enqueue while it polls is a no-op (deterministic job id). */
+  async enqueueSentimentPoll(payload: SentimentPollPayload): Promise<void> {
+    await this.get(QUEUES.sentimentPoll).add('poll', sentimentPollPayload.parse(payload), {
+      jobId: sentimentPollJobId(payload),
+      priority: 1,
+    });
+  }
+
+  /** Schedules a conversation's final sentiment; an earlier, still waiting one is brought forward. */
+  async enqueueSentimentFinal(payload: SentimentFinalPayload, delayMs: number): Promise<void> {
+    const queue = this.get(QUEUES.sentimentPoll);
+    const jobId = sentimentFinalJobId(payload);
+    const existing = await queue.getJob(jobId);
+    const state = existing ? await existing.getState() : undefined;
+    if (existing && state === 'delayed') {
+      if (delayMs <= 0) await existing.promote().catch(() => undefined);
+      return;
+    }
+    // A finished job keeps its id for a while; new evidence (a post-call output) deserves a new run.
+    if (existing && (state === 'completed' || state === 'failed')) await existing.remove();
+    else if (existing) return; // waiting or running: it will read the latest state
+    await queue.add('final', sentimentFinalPayload.parse(payload), {
+      jobId,
+      delay: Math.max(0, delayMs),
+      priority: 5,
+    });
+  }
+
+  async enqueueBillingTickets(payloads: BillingTicketPayload[]): Promise<void> {
+    if (payloads.length === 0) return;
+    await this.get(QUEUES.billingTicket).addBulk(
+      payloads.map((p) => ({
+        name: 'ticket',
+        data: billingTicketPayload.parse(p),
+        opts: { jobId: billingTicketJobId(p) },
       })),
     );
   }

@@ -25,6 +25,12 @@ import { HelpCenterRepo } from '../helpcenter/repo';
 import { createProvider } from '../ai/index';
 import type { AiProvider } from '../ai/types';
 import { Suggestions } from '../suggestions/service';
+import { createBilling, type Billing } from '../billing/service';
+import type { MeteringApi } from '../billing/marketplace';
+import { createContactLensClient, type ContactLensApi } from '../connect/contact-lens';
+import { SentimentRepo } from '../sentiment/repo';
+import { SentimentService } from '../sentiment/service';
+import { sentimentOptions, type SentimentOptions, type SentimentScorer } from '../sentiment/types';
 
 /** Everything a process of the service needs, built once from the config. */
 export interface Context {
@@ -47,6 +53,10 @@ export interface Context {
   helpCenter: HelpCenterRepo;
   ai: AiProvider;
   suggestions: Suggestions;
+  /** Resolution billing: ticket event inbox, ledger, reports, AWS Marketplace export. */
+  billing: Billing;
+  /** Live sentiment: Contact Lens segments → timeline, trend, alert → app; final sentiment → ticket. */
+  sentiment: SentimentService;
   /** Server-only key for the app's short-lived stream tokens. */
   streamKey: Uint8Array;
   /** A process-unique name, for leases and logs. */
@@ -60,6 +70,12 @@ export interface ContextOverrides {
   schema?: string;
   inMemoryDb?: boolean;
   pglite?: PGlite;
+  /** AWS Marketplace Metering (tests pass one bound to nock). */
+  metering?: MeteringApi;
+  contactLens?: ContactLensApi;
+  /** Scores customer utterances Contact Lens left without sentiment (default: the AI provider). */
+  sentimentScorer?: SentimentScorer;
+  sentiment?: Partial<SentimentOptions>;
 }
 
 export async function createContext(
@@ -129,20 +145,49 @@ export async function createContext(
   };
 
   const subscribers: Redis[] = [];
-  const news = new ContactNews(
-    redis,
-    () => {
-      const sub = createRedis(redisUrl, 'worker');
-      subscribers.push(sub);
-      return sub;
-    },
-    `${config.CONCIERGE_QUEUE_PREFIX}:contact-news`,
-  );
+  const subscriber = () => {
+    const sub = createRedis(redisUrl, 'worker');
+    subscribers.push(sub);
+    return sub;
+  };
+  const news = new ContactNews(redis, subscriber, `${config.CONCIERGE_QUEUE_PREFIX}:contact-news`);
   const helpCenter = new HelpCenterRepo(db);
   const ai = createProvider(config);
   const streamKey = crypto.createHmac('sha256', key).update('stream-tokens').digest();
 
   const instanceId = `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+  const billing = createBilling({
+    db,
+    box,
+    logger,
+    tenant: tenantById,
+    zendesk: zendeskFor,
+    contactOf: async (tenantId, ticketId) => {
+      const c = await contacts.byTicket(tenantId, ticketId);
+      return c ? { initialContactId: c.initialContactId, outcome: c.outcome } : null;
+    },
+    registry: metrics.registry,
+    ...(overrides.metering ? { metering: overrides.metering } : {}),
+  });
+  const ownContactLens = overrides.contactLens ? undefined : createContactLensClient({ logger });
+  const contactLens = overrides.contactLens ?? ownContactLens!;
+  const sentiment = new SentimentService({
+    repo: new SentimentRepo(db),
+    contacts,
+    queues,
+    // Its own channel: sentiment news is frequent and must not make streams re-send the call state.
+    news: new ContactNews(redis, subscriber, `${config.CONCIERGE_QUEUE_PREFIX}:sentiment-news`),
+    contactLens,
+    // When Contact Lens gives no sentiment, the AI provider scores the customer's utterances.
+    scorer: overrides.sentimentScorer ?? ai,
+    tenant: tenantById,
+    zendesk: zendeskFor,
+    logger,
+    redis,
+    prefix: config.CONCIERGE_QUEUE_PREFIX,
+    options: sentimentOptions(overrides.sentiment),
+    instanceId,
+  });
   return {
     config,
     logger,
@@ -161,6 +206,8 @@ export async function createContext(
     helpCenter,
     ai,
     suggestions: new Suggestions(db, helpCenter, ai, logger),
+    billing,
+    sentiment,
     streamKey,
     instanceId,
     syncDeps: () => ({
@@ -173,12 +220,16 @@ export async function createContext(
       logger,
       leaseMs: config.CONCIERGE_JOB_LOCK_MS,
       notify: (tenantId, initialContactId) => news.publish(tenantId, initialContactId),
+      onContactState: (tenantId, initialContactId, events) =>
+        sentiment.onContactEvents(tenantId, initialContactId, events),
     }),
     async close() {
       await queues.close().catch(() => undefined);
       redis.disconnect();
       limiterRedis.disconnect();
       for (const sub of subscribers) sub.disconnect();
+      billing.close();
+      ownContactLens?.destroy();
       await db.close();
     },
   };

@@ -49,6 +49,8 @@ export async function run(config: Config, logger: Logger, opts: RunOptions): Pro
       bodyLimit: config.CONCIERGE_BODY_LIMIT,
       publicUrl: config.publicUrl,
       prefix: config.CONCIERGE_QUEUE_PREFIX,
+      // An inserted or copied suggestion is the evidence of an AI-assisted resolution.
+      onAssisted: (tenantId, ticketId, use) => ctx.billing.recordSuggestionUse(tenantId, ticketId, use),
     });
     server = http.createServer(app);
     server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts

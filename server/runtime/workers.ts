@@ -4,7 +4,14 @@ import { createRedis } from '../queues/redis';
 import { contactSyncProcessor } from '../../workers/contact-sync';
 import { reconcileProcessor } from '../../workers/contact-reconcile';
 import { helpCenterSyncProcessor } from '../../workers/help-center-sync';
+import { sentimentPollProcessor } from '../../workers/sentiment-poll';
 import { sweepInbox } from '../contacts/sweeper';
+import { billingTicketProcessor } from '../../workers/billing-ticket';
+import {
+  BILLING_CYCLE_EVERY_MS,
+  billingCycleProcessor,
+  startBillingSweep,
+} from '../../workers/billing-cycle';
 import type { Context } from './context';
 
 export interface RunningWorkers {
@@ -28,12 +35,20 @@ export async function startWorkers(
     [QUEUES.contactSync]: contactSyncProcessor(ctx.syncDeps()),
     [QUEUES.reconcile]: reconcileProcessor({ ...ctx, windowMs: ctx.config.CONCIERGE_RECONCILE_EVERY_MS * 3 }),
     [QUEUES.helpCenterSync]: helpCenterSyncProcessor({ ...ctx, zendeskFor: (t) => ctx.zendeskFor(t) }),
+    [QUEUES.sentimentPoll]: sentimentPollProcessor(ctx.sentiment),
+    [QUEUES.billingTicket]: billingTicketProcessor(ctx.billing.processDeps()),
+    [QUEUES.billingCycle]: billingCycleProcessor(ctx),
+  };
+  const concurrency: Partial<Record<QueueName, number>> = {
+    [QUEUES.contactSync]: ctx.config.CONCIERGE_WORKER_CONCURRENCY,
+    [QUEUES.billingTicket]: ctx.config.CONCIERGE_WORKER_CONCURRENCY,
+    [QUEUES.sentimentPoll]: ctx.sentiment.options.pollConcurrency,
   };
   const workers = names.map((name) => {
     const worker = new Worker(name, processors[name], {
       connection,
       prefix: ctx.config.CONCIERGE_QUEUE_PREFIX,
-      concurrency: name === QUEUES.contactSync ? ctx.config.CONCIERGE_WORKER_CONCURRENCY : 1,
+      concurrency: concurrency[name] ?? 1,
       lockDuration: ctx.config.CONCIERGE_JOB_LOCK_MS,
       stalledInterval: ctx.config.CONCIERGE_JOB_LOCK_MS,
     });
@@ -55,6 +70,7 @@ export async function startWorkers(
       id: 'help-center-all',
       every: ctx.config.CONCIERGE_HELP_CENTER_SYNC_EVERY_MS,
     },
+    { queue: QUEUES.billingCycle, id: 'billing-cycle', every: BILLING_CYCLE_EVERY_MS },
   ];
   const schedule = async () => {
     for (const s of schedules.filter((x) => names.includes(x.queue))) {
@@ -80,11 +96,27 @@ export async function startWorkers(
   };
   const timer = setInterval(() => void sweep(), ctx.config.CONCIERGE_SWEEP_INTERVAL_MS);
   timer.unref();
+  // Live sentiment keeps its state in Postgres too: polls and finals whose jobs were lost are revived.
+  const sentimentTimer = names.includes(QUEUES.sentimentPoll)
+    ? setInterval(
+        () =>
+          void ctx.sentiment
+            .sweep()
+            .catch((err: Error) => log.warn({ err: err.message }, 'sentiment sweep failed; will try again')),
+        ctx.config.CONCIERGE_SWEEP_INTERVAL_MS,
+      )
+    : undefined;
+  sentimentTimer?.unref();
+  const stopBillingSweep = names.includes(QUEUES.billingTicket)
+    ? startBillingSweep(ctx, ctx.config.CONCIERGE_SWEEP_INTERVAL_MS, ctx.config.CONCIERGE_SWEEP_AFTER_MS)
+    : undefined;
 
   return {
     workers,
     async close() {
       clearInterval(timer);
+      clearInterval(sentimentTimer);
+      stopBillingSweep?.();
       await Promise.all(workers.map((w) => w.close()));
       connection.disconnect();
     },

@@ -13,6 +13,9 @@ import {
   type ZendeskCredentials,
   type ZendeskRequestKind,
   type HcArticle,
+  type TicketCommentRead,
+  type ZendeskTrigger,
+  type ZendeskWebhook,
 } from './types';
 
 export interface ZendeskClientOpts {
@@ -108,6 +111,8 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
   });
   const tickets: NzResource = nz.tickets;
   const users: NzResource = nz.users;
+  // The Webhooks API takes no ".json" suffix; node-zendesk's webhooks resource leaves it off.
+  const webhooks: NzResource & { patch(resource: unknown, body: unknown): Promise<unknown> } = nz.webhooks;
 
   async function send(
     kind: ZendeskRequestKind,
@@ -205,6 +210,32 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
     return typeof id === 'number' ? id : null;
   };
 
+  /** A GET whose whole body we need (node-zendesk strips top-level keys and sideloads): read it from the exchange. */
+  const getBody = async (
+    kind: ZendeskRequestKind,
+    priority: RequestPriority,
+    resource: NzResource,
+    path: Segment[],
+  ): Promise<Obj> => {
+    let raw: unknown;
+    await send(kind, priority, undefined, async () => {
+      const result = await resource.get(path);
+      raw = exchanges.getStore()?.body;
+      return result;
+    });
+    return isObj(raw) ? raw : {};
+  };
+
+  /** null for a 404 (the ticket is gone); every other failure is thrown as usual. */
+  const orNull = async <T>(p: Promise<T>): Promise<T | null> => {
+    try {
+      return await p;
+    } catch (err) {
+      if (err instanceof ZendeskError && err.status === 404) return null;
+      throw err;
+    }
+  };
+
   return {
     async createVoiceTicket(ticket, displayToAgent, options) {
       const body = displayToAgent === undefined ? { ticket } : { display_to_agent: displayToAgent, ticket };
@@ -291,6 +322,160 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
         tickets.post(['channels', 'voice', 'agents', agentId, 'tickets', ticketId, 'display'], undefined),
       );
     },
+
+    async getCurrentUserId(options) {
+      const id = entity(
+        await send('user_me', options.priority, undefined, () => users.get(['users', 'me'])),
+        'user',
+      )?.id;
+      if (typeof id !== 'number')
+        throw new ZendeskError('Zendesk user_me answered without a user id', undefined, false);
+      return id;
+    },
+
+    async getTicket(ticketId, options) {
+      const result = await orNull(
+        send('ticket_show', options.priority, undefined, () => tickets.get(['tickets', ticketId])),
+      );
+      if (result === null) return null;
+      const t = entity(result, 'ticket');
+      if (!t || typeof t.id !== 'number') return null;
+      return {
+        id: t.id,
+        status: typeof t.status === 'string' ? t.status : 'unknown',
+        tags: Array.isArray(t.tags) ? t.tags.filter((x): x is string => typeof x === 'string') : [],
+      };
+    },
+
+    async listTicketComments(ticketId, options) {
+      const out: TicketCommentRead[] = [];
+      let after: string | null = null;
+      for (let page = 0; page < 50; page++) {
+        const query: Record<string, string> = { include: 'users', 'page[size]': '100' };
+        if (after) query['page[after]'] = after;
+        const body = await orNull(
+          getBody('ticket_comments', options.priority, tickets, ['tickets', ticketId, 'comments', query]),
+        );
+        if (body === null) return page === 0 ? null : out;
+        const roles = new Map<number, TicketCommentRead['authorRole']>();
+        for (const u of items(body, 'users')) {
+          if (typeof u.id !== 'number') continue;
+          roles.set(u.id, u.role === 'end-user' || u.role === 'agent' || u.role === 'admin' ? u.role : null);
+        }
+        for (const c of items(body, 'comments')) {
+          if (typeof c.id !== 'number' || typeof c.author_id !== 'number') continue;
+          out.push({
+            id: c.id,
+            authorId: c.author_id,
+            public: c.public === true,
+            createdAt: typeof c.created_at === 'string' ? c.created_at : new Date(0).toISOString(),
+            authorRole: roles.get(c.author_id) ?? null,
+          });
+        }
+        const meta = isObj(body.meta) ? body.meta : {};
+        after = meta.has_more === true && typeof meta.after_cursor === 'string' ? meta.after_cursor : null;
+        if (!after) break;
+      }
+      return out;
+    },
+
+    async listWebhooks(nameContains, options) {
+      const body = await getBody('webhook_list', options.priority, webhooks, [
+        'webhooks',
+        { 'filter[name_contains]': nameContains, 'page[size]': '100' },
+      ]);
+      return items(body, 'webhooks').flatMap((w) => {
+        const hook = webhookOf(w);
+        return hook ? [hook] : [];
+      });
+    },
+
+    async createWebhook(webhook, options) {
+      const result = await send('webhook_create', options.priority, undefined, () =>
+        webhooks.post(['webhooks'], { webhook }),
+      );
+      const hook = webhookOf(isObj(result) && isObj(result.webhook) ? result.webhook : result);
+      if (!hook)
+        throw new ZendeskError('Zendesk webhook_create answered without a webhook id', undefined, false);
+      return hook;
+    },
+
+    async updateWebhook(webhookId, patch, options) {
+      await send('webhook_update', options.priority, undefined, () =>
+        webhooks.patch(['webhooks', webhookId], { webhook: patch }),
+      );
+    },
+
+    async getWebhookSigningSecret(webhookId, options) {
+      const body = await getBody('webhook_signing_secret', options.priority, webhooks, [
+        'webhooks',
+        webhookId,
+        'signing_secret',
+      ]);
+      const secret = isObj(body.signing_secret) ? body.signing_secret.secret : undefined;
+      if (typeof secret !== 'string' || secret.length === 0)
+        throw new ZendeskError('Zendesk webhook_signing_secret answered without a secret', undefined, false);
+      return secret;
+    },
+
+    async searchTriggers(query, options) {
+      const body = await getBody('trigger_search', options.priority, tickets, [
+        'triggers',
+        'search',
+        { query },
+      ]);
+      return items(body, 'triggers').flatMap((t) => {
+        const trigger = triggerOf(t);
+        return trigger ? [trigger] : [];
+      });
+    },
+
+    async createTrigger(trigger, options) {
+      const result = await send('trigger_create', options.priority, undefined, () =>
+        tickets.post(['triggers'], { trigger }),
+      );
+      const created = triggerOf(isObj(result) && isObj(result.trigger) ? result.trigger : result);
+      if (!created)
+        throw new ZendeskError('Zendesk trigger_create answered without a trigger id', undefined, false);
+      return created;
+    },
+
+    async updateTrigger(triggerId, trigger, options) {
+      await send('trigger_update', options.priority, undefined, () =>
+        tickets.put(['triggers', triggerId], { trigger }),
+      );
+    },
+  };
+}
+
+/** The array under `key` of a whole response body. */
+function items(body: Obj, key: string): Obj[] {
+  const v = body[key];
+  return Array.isArray(v) ? (v as unknown[]).filter(isObj) : [];
+}
+
+function webhookOf(w: unknown): ZendeskWebhook | null {
+  if (!isObj(w) || typeof w.id !== 'string' || typeof w.endpoint !== 'string') return null;
+  return {
+    id: w.id,
+    name: typeof w.name === 'string' ? w.name : '',
+    endpoint: w.endpoint,
+    ...(typeof w.status === 'string' ? { status: w.status } : {}),
+    ...(Array.isArray(w.subscriptions)
+      ? { subscriptions: w.subscriptions.filter((x): x is string => typeof x === 'string') }
+      : {}),
+  };
+}
+
+function triggerOf(t: unknown): ZendeskTrigger | null {
+  if (!isObj(t) || typeof t.id !== 'number' || typeof t.title !== 'string') return null;
+  return {
+    id: t.id,
+    title: t.title,
+    active: t.active !== false,
+    actions: Array.isArray(t.actions)
+      ? t.actions.filter(isObj).map((a) => ({ field: String(a.field ?? ''), value: a.value }))
+      : [],
   };
 }
 

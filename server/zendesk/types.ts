@@ -57,7 +57,82 @@ export type ZendeskRequestKind =
   | 'hc_articles_list'
   | 'screen_pop'
   | 'user_search'
-  | 'user_create';
+  | 'user_create'
+  | 'user_me'
+  | 'ticket_show'
+  | 'ticket_comments'
+  | 'webhook_list'
+  | 'webhook_create'
+  | 'webhook_update'
+  | 'webhook_signing_secret'
+  | 'trigger_search'
+  | 'trigger_create'
+  | 'trigger_update';
+
+/** A webhook as the Webhooks API returns it (the fields we use). */
+export interface ZendeskWebhook {
+  id: string;
+  name: string;
+  endpoint: string;
+  status?: string;
+  subscriptions?: string[];
+}
+
+export interface BearerTokenAuthentication {
+  type: 'bearer_token';
+  data: { token: string };
+  add_position: 'header';
+}
+
+/** POST /api/v2/webhooks body (Webhooks API spec, `Webhook`). */
+export interface WebhookWrite {
+  name: string;
+  description?: string;
+  endpoint: string;
+  http_method: 'POST';
+  request_format: 'json';
+  status: 'active' | 'inactive';
+  /** ["conditional_ticket_events"] for a webhook that triggers call. */
+  subscriptions: string[];
+  authentication: BearerTokenAuthentication;
+}
+
+export interface TriggerCondition {
+  field: string;
+  operator: string;
+  value: string | number;
+}
+
+/** POST/PUT /api/v2/triggers body (`TriggerObject`); a webhook call is a `notification_webhook` action. */
+export interface TriggerWrite {
+  title: string;
+  description?: string;
+  active: boolean;
+  conditions: { all: TriggerCondition[]; any: TriggerCondition[] };
+  actions: Array<{ field: string; value: string | number | Array<string | number> }>;
+}
+
+export interface ZendeskTrigger {
+  id: number;
+  title: string;
+  active: boolean;
+  actions: Array<{ field: string; value: unknown }>;
+}
+
+/** One ticket comment (the fields billing reads) and its author's role from the users sideload. */
+export interface TicketCommentRead {
+  id: number;
+  authorId: number;
+  public: boolean;
+  createdAt: string;
+  authorRole: 'end-user' | 'agent' | 'admin' | null;
+}
+
+export interface TicketSnapshot {
+  id: number;
+  status: string;
+  tags: string[];
+}
 
 /** A Help Center article as the Help Center API returns it (the fields we use). */
 export interface HcArticle {
@@ -109,6 +184,30 @@ export interface ZendeskApi {
   createEndUser(user: { name: string; phone: string }, opts: RequestOptions): Promise<number>;
   /** POST /api/v2/channels/voice/agents/{agent}/tickets/{ticket}/display */
   displayTicket(agentId: number, ticketId: number, opts: RequestOptions): Promise<void>;
+  /** GET /api/v2/users/me — the user the credentials act as (Concierge's API user). */
+  getCurrentUserId(opts: RequestOptions): Promise<number>;
+  /** GET /api/v2/tickets/{id}; null when the ticket does not exist (deleted). */
+  getTicket(ticketId: number, opts: RequestOptions): Promise<TicketSnapshot | null>;
+  /** GET /api/v2/tickets/{id}/comments?include=users, every page; null when the ticket does not exist. */
+  listTicketComments(ticketId: number, opts: RequestOptions): Promise<TicketCommentRead[] | null>;
+  /** GET /api/v2/webhooks?filter[name_contains]=… (first 100). */
+  listWebhooks(nameContains: string, opts: RequestOptions): Promise<ZendeskWebhook[]>;
+  /** POST /api/v2/webhooks */
+  createWebhook(webhook: WebhookWrite, opts: RequestOptions): Promise<ZendeskWebhook>;
+  /** PATCH /api/v2/webhooks/{id} — new bearer token (and endpoint). */
+  updateWebhook(
+    webhookId: string,
+    patch: Pick<WebhookWrite, 'endpoint' | 'authentication'>,
+    opts: RequestOptions,
+  ): Promise<void>;
+  /** GET /api/v2/webhooks/{id}/signing_secret */
+  getWebhookSigningSecret(webhookId: string, opts: RequestOptions): Promise<string>;
+  /** GET /api/v2/triggers/search?query=… (first 100). */
+  searchTriggers(query: string, opts: RequestOptions): Promise<ZendeskTrigger[]>;
+  /** POST /api/v2/triggers */
+  createTrigger(trigger: TriggerWrite, opts: RequestOptions): Promise<ZendeskTrigger>;
+  /** PUT /api/v2/triggers/{id} */
+  updateTrigger(triggerId: number, trigger: TriggerWrite, opts: RequestOptions): Promise<void>;
 }
 
 /**

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ZendeskRequestKind } from '../../server/zendesk/types';
 import { validateZendeskRequest } from '../helpers/zendesk-spec';
+import { isWebhooksPath, validateWebhooksRequest } from '../helpers/zendesk-webhooks-spec';
 
 /**
  * A Zendesk account in-process, for tests, benchmarks and the demo: exactly the endpoints ZendeskApi uses,
@@ -16,6 +17,27 @@ export interface DoubleComment {
   public: boolean;
   voice_comment?: Record<string, unknown>;
   created_at: string;
+  /** Who wrote it; comments written through the API are the API user's (id 1). */
+  author_id?: number;
+}
+
+/** A webhook created through the Webhooks API, with the signing secret the double made up for it. */
+export interface DoubleWebhook {
+  id: string;
+  name: string;
+  endpoint: string;
+  status: string;
+  subscriptions: string[];
+  authentication: unknown;
+  signingSecret: string;
+}
+
+export interface DoubleTrigger {
+  id: number;
+  title: string;
+  active: boolean;
+  conditions: unknown;
+  actions: Array<{ field: string; value: unknown }>;
 }
 
 export interface DoubleTicket {
@@ -94,6 +116,18 @@ export interface ZendeskDouble {
   /** Help Center articles by id (one locale each here); put/update/remove them between syncs. */
   articles: Map<number, DoubleArticle>;
   putArticle(a: Partial<DoubleArticle> & { id: number; title: string; body: string }): DoubleArticle;
+  /** Webhooks and triggers created through the API (billing's setup-webhooks). */
+  webhooks: Map<string, DoubleWebhook>;
+  triggers: Map<number, DoubleTrigger>;
+  /** Adds a comment as if `authorId` wrote it (an agent's reply, a bot's, the requester's). */
+  addComment(
+    ticketId: number,
+    c: { authorId: number; public: boolean; body?: string; createdAt?: string },
+  ): void;
+  /** Deletes a ticket: it answers 404 from then on. */
+  deleteTicket(ticketId: number): void;
+  /** Merges source into target the way Zendesk does: source closed, tagged closed_by_merge. */
+  mergeTicket(sourceId: number, targetId: number): void;
   /** Forgets tickets, users (except the API user), requests, violations, faults and idempotency keys. */
   reset(): void;
   close(): Promise<void>;
@@ -120,6 +154,20 @@ const ROUTES: Array<{ method: string; pattern: RegExp; kind: ZendeskRequestKind 
     kind: 'hc_articles_incremental',
   },
   { method: 'GET', pattern: /^\/api\/v2\/help_center\/articles$/, kind: 'hc_articles_list' },
+  { method: 'GET', pattern: /^\/api\/v2\/users\/me$/, kind: 'user_me' },
+  { method: 'GET', pattern: /^\/api\/v2\/tickets\/(\d+)$/, kind: 'ticket_show' },
+  { method: 'GET', pattern: /^\/api\/v2\/tickets\/(\d+)\/comments$/, kind: 'ticket_comments' },
+  { method: 'GET', pattern: /^\/api\/v2\/webhooks$/, kind: 'webhook_list' },
+  { method: 'POST', pattern: /^\/api\/v2\/webhooks$/, kind: 'webhook_create' },
+  { method: 'PATCH', pattern: /^\/api\/v2\/webhooks\/([\w-]+)$/, kind: 'webhook_update' },
+  {
+    method: 'GET',
+    pattern: /^\/api\/v2\/webhooks\/([\w-]+)\/signing_secret$/,
+    kind: 'webhook_signing_secret',
+  },
+  { method: 'GET', pattern: /^\/api\/v2\/triggers\/search$/, kind: 'trigger_search' },
+  { method: 'POST', pattern: /^\/api\/v2\/triggers$/, kind: 'trigger_create' },
+  { method: 'PUT', pattern: /^\/api\/v2\/triggers\/(\d+)$/, kind: 'trigger_update' },
 ];
 
 /** Help Center endpoints are not in the Support API spec: the double checks their query by hand. */
@@ -183,6 +231,30 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
       return ['start_time must be epoch seconds'];
     return [];
   };
+
+  const webhooks = new Map<string, DoubleWebhook>();
+  const triggers = new Map<number, DoubleTrigger>();
+  const deleted = new Set<number>();
+  let nextTriggerId = 9000;
+  const webhookJson = (w: DoubleWebhook) => ({
+    id: w.id,
+    name: w.name,
+    endpoint: w.endpoint,
+    http_method: 'POST',
+    request_format: 'json',
+    status: w.status,
+    subscriptions: w.subscriptions,
+    created_at: now(),
+  });
+  const triggerJson = (t: DoubleTrigger) => ({
+    id: t.id,
+    title: t.title,
+    raw_title: t.title,
+    active: t.active,
+    conditions: t.conditions,
+    actions: t.actions,
+  });
+  const liveTicket = (id: number) => (deleted.has(id) ? undefined : tickets.get(id));
 
   const addUser: ZendeskDouble['addUser'] = (u) => {
     const user: DoubleUser = { ...u, id: nextUserId++, role: u.role ?? 'end-user' };
@@ -390,6 +462,110 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
         screenPops.push({ agentId: Number(params[0]), ticketId, at: Date.now() });
         return { status: 200 };
       }
+      case 'user_me':
+        return { status: 200, body: { user: userJson(users.get(API_USER.id) ?? API_USER) } };
+      case 'ticket_show': {
+        const ticket = liveTicket(Number(params[0]));
+        return ticket ? { status: 200, body: { ticket: ticketJson(ticket) } } : notFound;
+      }
+      case 'ticket_comments': {
+        const ticket = liveTicket(Number(params[0]));
+        if (!ticket) return notFound;
+        const size = Math.min(Number(query.get('page[size]') ?? 100), 100);
+        const after = Number(query.get('page[after]') ?? 0);
+        const all = ticket.comments.map((c, i) => ({
+          id: ticket.id * 1000 + i + 1,
+          type: c.voice_comment ? 'VoiceComment' : 'Comment',
+          author_id: c.author_id ?? API_USER.id,
+          body: c.body ?? '',
+          public: c.public,
+          created_at: c.created_at,
+        }));
+        const page = all.filter((c) => c.id > after).slice(0, size);
+        const last = page.at(-1);
+        const authors = [...new Set(page.map((c) => c.author_id))].flatMap((id) => {
+          const u = users.get(id);
+          return u ? [userJson(u)] : [];
+        });
+        return {
+          status: 200,
+          body: {
+            comments: page,
+            ...(query.get('include') === 'users' ? { users: authors } : {}),
+            meta: {
+              has_more: !!last && all.some((c) => c.id > last.id),
+              after_cursor: last ? String(last.id) : null,
+            },
+          },
+        };
+      }
+      case 'webhook_list': {
+        const name = (query.get('filter[name_contains]') ?? '').toLowerCase();
+        const found = [...webhooks.values()].filter((w) => w.name.toLowerCase().includes(name));
+        return { status: 200, body: { webhooks: found.map(webhookJson), meta: { has_more: false } } };
+      }
+      case 'webhook_create': {
+        const input = isObj(body.webhook) ? body.webhook : {};
+        const hook: DoubleWebhook = {
+          id: `01${crypto.randomBytes(12).toString('hex').toUpperCase()}`,
+          name: String(input.name ?? ''),
+          endpoint: String(input.endpoint ?? ''),
+          status: String(input.status ?? 'active'),
+          subscriptions: Array.isArray(input.subscriptions) ? input.subscriptions.map(String) : [],
+          authentication: input.authentication,
+          signingSecret: crypto.randomBytes(24).toString('base64url'),
+        };
+        webhooks.set(hook.id, hook);
+        return { status: 201, body: { webhook: webhookJson(hook) } };
+      }
+      case 'webhook_update': {
+        const hook = webhooks.get(params[0] ?? '');
+        if (!hook) return notFound;
+        const input = isObj(body.webhook) ? body.webhook : {};
+        if (typeof input.endpoint === 'string') hook.endpoint = input.endpoint;
+        if (input.authentication !== undefined) hook.authentication = input.authentication;
+        return { status: 204 };
+      }
+      case 'webhook_signing_secret': {
+        const hook = webhooks.get(params[0] ?? '');
+        if (!hook) return notFound;
+        return { status: 200, body: { signing_secret: { algorithm: 'SHA256', secret: hook.signingSecret } } };
+      }
+      case 'trigger_search': {
+        const q = (query.get('query') ?? '').toLowerCase();
+        const found = [...triggers.values()].filter((t) => t.title.toLowerCase().includes(q));
+        return {
+          status: 200,
+          body: { triggers: found.map(triggerJson), count: found.length, next_page: null },
+        };
+      }
+      case 'trigger_create': {
+        const input = isObj(body.trigger) ? body.trigger : {};
+        const trigger: DoubleTrigger = {
+          id: nextTriggerId++,
+          title: String(input.title ?? ''),
+          active: input.active !== false,
+          conditions: input.conditions,
+          actions: Array.isArray(input.actions)
+            ? input.actions.filter(isObj).map((a) => ({ field: String(a.field), value: a.value }))
+            : [],
+        };
+        triggers.set(trigger.id, trigger);
+        return { status: 201, body: { trigger: triggerJson(trigger) } };
+      }
+      case 'trigger_update': {
+        const trigger = triggers.get(Number(params[0]));
+        if (!trigger) return notFound;
+        const input = isObj(body.trigger) ? body.trigger : {};
+        if (typeof input.title === 'string') trigger.title = input.title;
+        if (typeof input.active === 'boolean') trigger.active = input.active;
+        if (input.conditions !== undefined) trigger.conditions = input.conditions;
+        if (Array.isArray(input.actions))
+          trigger.actions = input.actions
+            .filter(isObj)
+            .map((a) => ({ field: String(a.field), value: a.value }));
+        return { status: 200, body: { trigger: triggerJson(trigger) } };
+      }
     }
   }
 
@@ -442,7 +618,9 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
 
     const errors = HELP_CENTER.test(path)
       ? helpCenterErrors(kind, url.searchParams)
-      : validateZendeskRequest(method, `${url.pathname}${url.search}`, raw);
+      : isWebhooksPath(path)
+        ? validateWebhooksRequest(method, path, raw)
+        : validateZendeskRequest(method, `${url.pathname}${url.search}`, raw);
     if (errors.length > 0) specViolations.push({ method, path, errors });
 
     const faultIndex = faults.findIndex((f) => f.kind === undefined || f.kind === kind);
@@ -529,7 +707,37 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
     addUser,
     articles,
     putArticle,
+    webhooks,
+    triggers,
+    addComment(ticketId, c) {
+      const ticket = tickets.get(ticketId);
+      if (!ticket) throw new Error(`no ticket ${ticketId}`);
+      ticket.comments.push({
+        public: c.public,
+        author_id: c.authorId,
+        created_at: c.createdAt ?? now(),
+        ...(c.body !== undefined ? { body: c.body } : {}),
+      });
+    },
+    deleteTicket(ticketId) {
+      deleted.add(ticketId);
+    },
+    mergeTicket(sourceId, targetId) {
+      const source = tickets.get(sourceId);
+      if (!source || !tickets.has(targetId)) throw new Error('merge of unknown tickets');
+      source.status = 'closed';
+      source.tags = [...new Set([...source.tags, 'closed_by_merge'])];
+      source.comments.push({
+        public: false,
+        author_id: API_USER.id,
+        body: `This request was closed and merged into request #${targetId}.`,
+        created_at: now(),
+      });
+    },
     reset() {
+      webhooks.clear();
+      triggers.clear();
+      deleted.clear();
       tickets.clear();
       users.clear();
       users.set(API_USER.id, { ...API_USER });

@@ -90,6 +90,9 @@ describe('/v1/app/suggestions', () => {
       [id],
     );
     expect(rows).toEqual([{ action: 'inserted', user_id: '777', ticket_id: '42' }]);
+    // The insert is the evidence billing needs to call the ticket's resolution AI-assisted.
+    const uses = await h.running.ctx.billing.suggestions.forTicket(h.tenant.tenant, 42);
+    expect(uses).toEqual([expect.objectContaining({ suggestionId: id, action: 'inserted', userId: '777' })]);
   });
 
   test('when input is bad or the suggestion belongs to another tenant, then 4xx and nothing is stored', async () => {
