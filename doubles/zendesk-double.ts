@@ -106,6 +106,21 @@ export interface DoubleOptions {
    * a signed POST to the webhook's endpoint. Off by default (tests deliver webhooks themselves).
    */
   fireTriggers?: boolean;
+  /** Id of the first ticket created through the API (default 1); seeded history can sit below it. */
+  firstTicketId?: number;
+  /** Starts from an earlier `snapshot()` (the demo's --keep). */
+  restore?: DoubleSnapshot;
+}
+
+/** The account's data, as JSON, to start another double from where this one was. */
+export interface DoubleSnapshot {
+  tickets: DoubleTicket[];
+  users: DoubleUser[];
+  articles: DoubleArticle[];
+  webhooks: DoubleWebhook[];
+  triggers: DoubleTrigger[];
+  deleted: number[];
+  next: { ticket: number; user: number; trigger: number };
 }
 
 /** A webhook call a trigger made: the endpoint's answer, or the network error. */
@@ -153,6 +168,8 @@ export interface ZendeskDouble {
   webhookDeliveries: WebhookDelivery[];
   /** Resolves once every trigger-fired webhook call so far has been answered. */
   settled(): Promise<void>;
+  /** Tickets, users, articles, webhooks and triggers (not requests, faults or idempotency keys). */
+  snapshot(): DoubleSnapshot;
   /** Deletes a ticket: it answers 404 from then on. */
   deleteTicket(ticketId: number): void;
   /** Merges source into target the way Zendesk does: source closed, tagged closed_by_merge. */
@@ -234,7 +251,7 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
   // Zendesk keeps a key's answer for a while; a reuse with another body is an error, not a replay.
   const idempotent = new Map<string, { bodyHash: string; reply: Reply }>();
   let latency = options.latencyMs;
-  let nextTicketId = 1;
+  let nextTicketId = options.firstTicketId ?? 1;
   let nextUserId = 100;
 
   const now = () => new Date().toISOString();
@@ -284,6 +301,18 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
     actions: t.actions,
   });
   const liveTicket = (id: number) => (deleted.has(id) ? undefined : tickets.get(id));
+  if (options.restore) {
+    const r = structuredClone(options.restore);
+    for (const t of r.tickets) tickets.set(t.id, t);
+    for (const u of r.users) users.set(u.id, u);
+    for (const a of r.articles) articles.set(a.id, a);
+    for (const w of r.webhooks) webhooks.set(w.id, w);
+    for (const t of r.triggers) triggers.set(t.id, t);
+    for (const id of r.deleted) deleted.add(id);
+    nextTicketId = r.next.ticket;
+    nextUserId = r.next.user;
+    nextTriggerId = r.next.trigger;
+  }
 
   // --- triggers ------------------------------------------------------------------------------
   const webhookDeliveries: WebhookDelivery[] = [];
@@ -294,6 +323,7 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
     previousStatus: string;
     publicComment: boolean;
     actor: DoubleUser | undefined;
+    created?: boolean;
   }
   const holds = (c: unknown, u: Update): boolean => {
     if (!isObj(c)) return false;
@@ -311,7 +341,7 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
       case 'status less_than':
         return STATUS_RANK.indexOf(status) < STATUS_RANK.indexOf(value);
       case 'update_type is':
-        return value === 'Change';
+        return value === (u.created ? 'Create' : 'Change');
       case 'comment_is_public is':
         return u.publicComment === (value === 'true');
       case 'role is':
@@ -447,6 +477,13 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
       ...(typeof input.via_id === 'number' ? { via_id: input.via_id } : {}),
     };
     tickets.set(ticket.id, ticket);
+    fireTriggers({
+      ticket,
+      previousStatus: '',
+      publicComment: first?.public === true,
+      actor: users.get(API_USER.id),
+      created: true,
+    });
     return ticket;
   };
 
@@ -866,6 +903,16 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
       return ticket;
     },
     webhookDeliveries,
+    snapshot: () =>
+      structuredClone({
+        tickets: [...tickets.values()],
+        users: [...users.values()],
+        articles: [...articles.values()],
+        webhooks: [...webhooks.values()],
+        triggers: [...triggers.values()],
+        deleted: [...deleted],
+        next: { ticket: nextTicketId, user: nextUserId, trigger: nextTriggerId },
+      }),
     async settled() {
       while (inFlight.size > 0) await Promise.all([...inFlight]);
     },
@@ -897,7 +944,7 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
       faults.length = 0;
       idempotent.clear();
       webhookDeliveries.length = 0;
-      nextTicketId = 1;
+      nextTicketId = options.firstTicketId ?? 1;
       nextUserId = 100;
     },
     close: () =>
