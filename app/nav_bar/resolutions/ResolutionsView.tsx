@@ -203,7 +203,7 @@ function EvidenceFacts({ r }: { r: Resolution }) {
   const e = r.evidence;
   const ids = (list: number[]) => list.map((id) => `#${id}`).join(', ');
   return (
-    <Facts>
+    <>
       <dt>{t('resolutions.evidence.replies')}</dt>
       <dd>
         {e.ticketUnavailable
@@ -236,7 +236,7 @@ function EvidenceFacts({ r }: { r: Resolution }) {
           <dd lang="en">{e.rule}</dd>
         </>
       ) : null}
-    </Facts>
+    </>
   );
 }
 
@@ -278,8 +278,8 @@ function ResolutionItem({ r, subdomain }: { r: Resolution; subdomain: string | u
             </dd>
           </>
         ) : null}
+        <EvidenceFacts r={r} />
       </Facts>
-      <EvidenceFacts r={r} />
     </Item>
   );
 }
@@ -416,7 +416,7 @@ export function ResolutionsView({ now = () => new Date() }: { now?: () => Date }
       <XXL tag="h1">{t('resolutions.title')}</XXL>
       <Row>
         <Button size="small" isBasic onClick={() => goTo(shiftMonth(month, -1))}>
-          <span aria-hidden="true">‹ </span>
+          <span aria-hidden="true">{'‹\u00a0'}</span>
           {t('resolutions.month.previous')}
         </Button>
         <Span isBold aria-live="polite" data-testid="month-label">
@@ -424,7 +424,7 @@ export function ResolutionsView({ now = () => new Date() }: { now?: () => Date }
         </Span>
         <Button size="small" isBasic disabled={month >= thisMonth} onClick={() => goTo(shiftMonth(month, 1))}>
           {t('resolutions.month.next')}
-          <span aria-hidden="true"> ›</span>
+          <span aria-hidden="true">{'\u00a0›'}</span>
         </Button>
         <Button size="small" onClick={() => void downloadCsv()} disabled={download === 'busy'}>
           {t('resolutions.csv')}
