@@ -123,7 +123,12 @@ beforeAll(async () => {
 
   host = await startHarness({
     routes: (serviceUrl) =>
-      billingRouter({ billing: ctx.billing, tenants: ctx.tenants, publicUrl: serviceUrl }),
+      billingRouter({
+        billing: ctx.billing,
+        tenants: ctx.tenants,
+        publicUrl: serviceUrl,
+        zendeskFor: (t) => ctx.zendeskFor(t),
+      }),
   });
   host.secureSettings.shared_secret = service.tenant.appSecret;
   browser = await launchChromium();
