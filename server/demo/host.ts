@@ -23,7 +23,8 @@ import type { DoubleTicket, DoubleUser, ZendeskDouble } from '../../doubles/zend
 import type { AgentCall, SoftphoneEvent } from './replay';
 
 const ROOT = path.resolve(__dirname, '../..');
-const ASSETS = path.join(ROOT, 'assets');
+/** The built app (`npm run build` / `npm run package` output); the browser check builds its own copy. */
+const ASSETS = path.resolve(process.env.CONCIERGE_DEMO_ASSETS || path.join(ROOT, 'assets'));
 const HOST_DIR = path.join(__dirname, 'host');
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -150,7 +150,12 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       queues,
       port: servicePort,
     });
-    cleanups.push(() => redis.stop());
+    cleanups.push(async () => {
+      // Queues are transient (the Postgres inbox is the record; workers re-enqueue what is unfinished),
+      // so the demo leaves nothing behind in a shared Redis.
+      await clearRedisPrefix(redis.url, prefix).catch(() => undefined);
+      await redis.stop();
+    });
     cleanups.push(() => running.stop());
     const { ctx } = running;
 

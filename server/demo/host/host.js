@@ -168,9 +168,21 @@
     return instances[guid];
   }
 
+  /** ticket.editor.insert takes HTML (Zendesk's editor is rich text); this editor holds its text. */
+  function htmlToText(html) {
+    var doc = new window.DOMParser().parseFromString(
+      String(html)
+        .replace(/<br\s*\/?>/gi, '\n')
+        .replace(/<\/(p|li|div)>/gi, '$&\n'),
+      'text/html',
+    );
+    return (doc.body.textContent || '').replace(/\n{3,}/g, '\n\n').trim();
+  }
+
   function editorInsert(text, replace) {
     var editor = $('editor');
     if (!editor) return;
+    text = /<[a-z][\s\S]*>/i.test(text) ? htmlToText(text) : text;
     if (replace) editor.value = text;
     else editor.value = editor.value ? editor.value + '\n' + text : text;
     editor.focus();
