@@ -23,6 +23,7 @@ const RUNS = 20;
 const LOCATIONS: AppSpec[] = [
   { location: 'top_bar', guid: 'bench-top' },
   { location: 'ticket_sidebar', guid: 'bench-sidebar', ticketId: 42 },
+  { location: 'nav_bar', guid: 'bench-nav' },
 ];
 
 const gz = (file: string) => gzipSync(readFileSync(path.join(ASSETS, file)), { level: 9 }).length;
