@@ -159,6 +159,23 @@ describe('Zendesk double triggers', () => {
     expect(await events()).toEqual([]);
   });
 
+  it('when the webhook is moved through the API (setup-webhooks after the service URL changed), then the next trigger calls the new endpoint', async () => {
+    const hook = [...double.webhooks.values()][0]!;
+    const moved = `${endpoint}?moved=1`;
+    const authentication = {
+      type: 'bearer_token' as const,
+      data: { token: 'hook-bearer' },
+      add_position: 'header' as const,
+    };
+    await zd.updateWebhook(hook.id, { endpoint: moved, authentication }, {});
+    expect(double.webhooks.get(hook.id)!.endpoint).toBe(moved);
+    const { ticketId } = await zd.createTicket({ subject: 'Moved', comment: { body: 'Hi' } }, {});
+    await zd.updateTicket(ticketId, { status: 'solved' }, {});
+    expect((await events()).map((e) => e.payload.event)).toEqual(['solved']);
+    expect(double.webhookDeliveries.at(-1)).toMatchObject({ ticketId, status: 200 });
+    await zd.updateWebhook(hook.id, { endpoint, authentication }, {});
+  });
+
   it('when a snapshot is restored into a new double, then tickets, users and triggers come back and new ids continue', async () => {
     const copy = await startZendeskDouble({ restore: double.snapshot() });
     try {

@@ -22,6 +22,7 @@
     },
     openTicket: function (id) {
       follow().checked = false;
+      showView('tickets');
       return openTicket(id);
     },
     showView: function (name) {
@@ -403,7 +404,6 @@
     if (!id) return Promise.resolve();
     var changed = openTicketId !== id;
     openTicketId = id;
-    showView('tickets');
     return loadTicket(id).then(function (t) {
       if (!t || openTicketId !== id) return;
       if (changed || $('ticket').dataset.ticketId !== String(id) || !$('editor')) renderTicket(t);
