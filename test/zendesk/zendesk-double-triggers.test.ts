@@ -5,7 +5,7 @@ import { triggerPayload } from '../../server/billing/setup';
 import { verifyZendeskSignature } from '../../server/billing/signature';
 import { webhookPayloadSchema } from '../../server/billing/types';
 import { createZendeskClient } from '../../server/zendesk/client';
-import type { TriggerWrite, ZendeskApi } from '../../server/zendesk/types';
+import type { RequestOptions, TriggerWrite, ZendeskApi } from '../../server/zendesk/types';
 import { startZendeskDouble, type ZendeskDouble } from '../../doubles/zendesk-double';
 
 /** What a webhook endpoint received. */
@@ -19,6 +19,7 @@ let zd: ZendeskApi;
 let receiver: http.Server;
 let endpoint: string;
 const received: Received[] = [];
+const O: RequestOptions = { priority: 'deferrable' };
 
 // The conditions of server/billing/setup.ts's triggers (Zendesk's conditions reference).
 const CONDITIONS: Record<'solved' | 'reopened' | 'end_user_comment', TriggerWrite['conditions']> = {
@@ -68,7 +69,7 @@ beforeAll(async () => {
       subscriptions: ['conditional_ticket_events'],
       authentication: { type: 'bearer_token', data: { token: 'hook-bearer' }, add_position: 'header' },
     },
-    {},
+    O,
   );
   for (const [event, conditions] of Object.entries(CONDITIONS)) {
     await zd.createTrigger(
@@ -83,7 +84,7 @@ beforeAll(async () => {
           },
         ],
       },
-      {},
+      O,
     );
   }
 });
@@ -107,12 +108,12 @@ const events = async () => {
 describe('Zendesk double triggers', () => {
   it('when a ticket is solved through the API, then the solved trigger calls its webhook with the bearer token and a valid signature', async () => {
     const { ticketId } = await zd.createTicket(
-      { subject: 'Where is my order?', comment: { body: 'Hi' } },
-      {},
+      { subject: 'Where is my order?', comment: { body: 'Hi', public: true } },
+      O,
     );
     expect(ticketId).toBe(500);
     expect(await events()).toEqual([]); // created open: nothing fires
-    await zd.updateTicket(ticketId, { status: 'solved' }, {});
+    await zd.updateTicket(ticketId, { status: 'solved' }, O);
     const [solved, ...rest] = await events();
     expect(rest).toEqual([]);
     expect(solved!.payload).toMatchObject({ event: 'solved', ticket_id: ticketId, actor_id: 1 });
@@ -129,12 +130,15 @@ describe('Zendesk double triggers', () => {
     expect(double.webhookDeliveries.at(-1)).toMatchObject({ ticketId, status: 200 });
 
     // Solving it again changes nothing (the status did not change to solved).
-    await zd.updateTicket(ticketId, { comment: { body: 'note', public: false }, status: 'solved' }, {});
+    await zd.updateTicket(ticketId, { comment: { body: 'note', public: false }, status: 'solved' }, O);
     expect(await events()).toEqual([]);
   });
 
   it('when people act in the UI, then a reopen and an end-user comment fire their triggers and an agent comment fires none', async () => {
-    const { ticketId } = await zd.createTicket({ subject: 'Refund', comment: { body: 'Hi' } }, {});
+    const { ticketId } = await zd.createTicket(
+      { subject: 'Refund', comment: { body: 'Hi', public: true } },
+      O,
+    );
     const requester = double.addUser({ name: 'Dana', email: 'dana@example.com' });
     const agent = double.addUser({ name: 'Alex', email: 'alex@example.com', role: 'agent' });
     double.updateTicket(ticketId, {
@@ -167,13 +171,16 @@ describe('Zendesk double triggers', () => {
       data: { token: 'hook-bearer' },
       add_position: 'header' as const,
     };
-    await zd.updateWebhook(hook.id, { endpoint: moved, authentication }, {});
+    await zd.updateWebhook(hook.id, { endpoint: moved, authentication }, O);
     expect(double.webhooks.get(hook.id)!.endpoint).toBe(moved);
-    const { ticketId } = await zd.createTicket({ subject: 'Moved', comment: { body: 'Hi' } }, {});
-    await zd.updateTicket(ticketId, { status: 'solved' }, {});
+    const { ticketId } = await zd.createTicket(
+      { subject: 'Moved', comment: { body: 'Hi', public: true } },
+      O,
+    );
+    await zd.updateTicket(ticketId, { status: 'solved' }, O);
     expect((await events()).map((e) => e.payload.event)).toEqual(['solved']);
     expect(double.webhookDeliveries.at(-1)).toMatchObject({ ticketId, status: 200 });
-    await zd.updateWebhook(hook.id, { endpoint, authentication }, {});
+    await zd.updateWebhook(hook.id, { endpoint, authentication }, O);
   });
 
   it('when a snapshot is restored into a new double, then tickets, users and triggers come back and new ids continue', async () => {
