@@ -132,6 +132,11 @@ function simulatedStreamsScript(hostOrigin: string): string {
   var __name = function (f) { return f; };
   var control = (${installFakeConnect.toString()})(window, { autoInit: true, agentName: 'Alex Agent' });
   window.__conciergeDemoSimulatedSoftphone = true;
+  // Calls are announced once the app is listening: after Streams initialised and the app subscribed.
+  window.connect.core.onInitialized(function () {
+    setTimeout(listen, 1000);
+  });
+  function listen() {
   var source = new EventSource(${JSON.stringify(`${hostOrigin}/demo/softphone`)});
   source.addEventListener('softphone', function (e) {
     var ev = JSON.parse(e.data);
@@ -142,6 +147,7 @@ function simulatedStreamsScript(hostOrigin: string): string {
       setTimeout(function () { control.destroyContact(ev.contactId); }, 8000);
     }
   });
+  }
 })();`;
 }
 
@@ -157,6 +163,10 @@ export async function startDemoHost(opts: HostOptions): Promise<DemoHost> {
     return s;
   };
   const softphoneStreams = new Set<ServerResponse>();
+  // Calls on the softphone now, so a page opened mid-call shows it too.
+  const onSoftphone = new Map<string, SoftphoneEvent[]>();
+  const sendSoftphone = (res: ServerResponse, event: SoftphoneEvent) =>
+    res.write(`event: softphone\ndata: ${JSON.stringify(event)}\n\n`);
   let current: AgentCall | null = null;
   let hostOrigin = '';
 
@@ -284,6 +294,7 @@ export async function startDemoHost(opts: HostOptions): Promise<DemoHost> {
         'Access-Control-Allow-Origin': appOrigin,
       });
       res.write(': simulated softphone\n\n');
+      for (const events of onSoftphone.values()) for (const e of events) sendSoftphone(res, e);
       softphoneStreams.add(res);
       req.on('close', () => softphoneStreams.delete(res));
       return;
@@ -348,7 +359,9 @@ export async function startDemoHost(opts: HostOptions): Promise<DemoHost> {
     url: `${hostOrigin}/`,
     appOrigin,
     softphone(event) {
-      for (const res of softphoneStreams) res.write(`event: softphone\ndata: ${JSON.stringify(event)}\n\n`);
+      if (event.type === 'ended') onSoftphone.delete(event.contactId);
+      else onSoftphone.set(event.contactId, [...(onSoftphone.get(event.contactId) ?? []), event]);
+      for (const res of softphoneStreams) sendSoftphone(res, event);
     },
     agentCall(call) {
       current = call;
