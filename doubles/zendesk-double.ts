@@ -201,6 +201,7 @@ const ROUTES: Array<{ method: string; pattern: RegExp; kind: ZendeskRequestKind 
   },
   { method: 'GET', pattern: /^\/api\/v2\/help_center\/articles$/, kind: 'hc_articles_list' },
   { method: 'GET', pattern: /^\/api\/v2\/users\/me$/, kind: 'user_me' },
+  { method: 'GET', pattern: /^\/api\/v2\/users\/(\d+)$/, kind: 'user_show' },
   { method: 'GET', pattern: /^\/api\/v2\/tickets\/(\d+)$/, kind: 'ticket_show' },
   { method: 'GET', pattern: /^\/api\/v2\/tickets\/(\d+)\/comments$/, kind: 'ticket_comments' },
   { method: 'GET', pattern: /^\/api\/v2\/webhooks$/, kind: 'webhook_list' },
@@ -628,6 +629,10 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
       }
       case 'user_me':
         return { status: 200, body: { user: userJson(users.get(API_USER.id) ?? API_USER) } };
+      case 'user_show': {
+        const user = users.get(Number(params[0]));
+        return user ? { status: 200, body: { user: userJson(user) } } : notFound;
+      }
       case 'ticket_show': {
         const ticket = liveTicket(Number(params[0]));
         return ticket ? { status: 200, body: { ticket: ticketJson(ticket) } } : notFound;

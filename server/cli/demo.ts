@@ -23,8 +23,20 @@ export function registerDemoCommand(program: Command): void {
     .option('--port <n>', 'port of the demo page (0 = any free port)', port, 3100)
     .option('--speed <x>', 'replay speed of the recorded calls (1 = real time)', speed, 1)
     .action(async (o: { keep?: boolean; port: number; speed: number }) => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, like the runtime
-      const { startDemo } = require('../demo/index') as typeof import('../demo/index');
+      let startDemo: (typeof import('../demo/index'))['startDemo'];
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, like the runtime
+        ({ startDemo } = require('../demo/index') as typeof import('../demo/index'));
+      } catch (err) {
+        // The production image leaves out the doubles and dev packages the demo needs (see deploy/).
+        if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+        process.stderr.write(
+          'concierge demo: this installation has no demo files (the production image leaves them out); ' +
+            'run it from a clone of the repository: npm ci && npm run demo\n',
+        );
+        process.exitCode = 2;
+        return;
+      }
       const demo = await startDemo({
         keep: o.keep === true,
         port: o.port,

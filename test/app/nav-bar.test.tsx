@@ -2,7 +2,7 @@
  * @jest-environment jsdom
  */
 import './support/dom';
-import { screen } from '@testing-library/react';
+import { act, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { useEffect } from 'react';
 import { NavBar, VIEWS, type NavView } from '../../app/nav_bar/NavBar';
@@ -48,7 +48,7 @@ describe('nav_bar shell', () => {
   it('when the agent moves with the arrow keys and Enter, then the other view shows and is remembered', async () => {
     const user = userEvent.setup();
     const { unmount } = renderWithTheme(<NavBar views={TWO} />);
-    screen.getByRole('tab', { name: t('nav.tab.resolutions') }).focus();
+    act(() => screen.getByRole('tab', { name: t('nav.tab.resolutions') }).focus());
     await user.keyboard('{ArrowRight}{Enter}');
     expect(screen.getByText('view other')).toBeTruthy();
     expect(screen.queryByText('view resolutions')).toBeNull();
