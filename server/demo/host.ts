@@ -236,7 +236,13 @@ export async function startDemoHost(opts: HostOptions): Promise<DemoHost> {
     if (url.pathname === '/demo/config')
       return send(res, 200, {
         subdomain: opts.subdomain,
-        user: { id: opts.agent.id, name: opts.agent.name, email: opts.agent.email, locale: 'en-US' },
+        user: {
+          id: opts.agent.id,
+          name: opts.agent.name,
+          email: opts.agent.email,
+          role: opts.agent.role,
+          locale: 'en-US',
+        },
         appOrigin,
         locations: builtLocations(),
         settings: {

@@ -98,7 +98,8 @@ export async function seedDemo(
     true,
   );
 
-  const agent = zendesk.addUser({ name: AGENT.name, email: AGENT.email, role: 'agent' });
+  // An admin, so the Resolutions view (admins only, confirmed with Zendesk) opens for the visitor too.
+  const agent = zendesk.addUser({ name: AGENT.name, email: AGENT.email, role: 'admin' });
   const bot = zendesk.addUser({ name: BOT.name, email: BOT.email, role: 'agent' });
   connect.putUser(AGENT_IN_CONNECT);
   await connectWebhooks(ctx, tenant.tenant, logger);

@@ -176,7 +176,15 @@ describe('concierge demo', () => {
     await page.screenshot({ path: path.join(DOCS, 'demo-solved-with-suggestion.png') });
 
     // TODO(knowledge): approve a draft in the Knowledge view once that view is on main.
-    // TODO(resolutions): read the count in the Resolutions view once that view is on main.
+
+    // The Resolutions view (nav bar) reads the same ledger through the billing API: the assisted solve is there.
+    await page.getByRole('button', { name: 'Concierge' }).click();
+    const nav = await frameNamed(page, 'nav-bar-1');
+    await nav.getByRole('tab', { name: 'Resolutions' }).click();
+    const kinds = nav.getByTestId('tile-kinds');
+    await kinds.waitFor({ timeout: 30_000 });
+    expect(await kinds.textContent()).toMatch(/AI-assisted: [1-9]/);
+    await page.screenshot({ path: path.join(DOCS, 'demo-resolutions.png') });
 
     const state = (await (await fetch(`${url}demo/state`)).json()) as { specViolations: number };
     expect(state.specViolations).toBe(0);

@@ -133,6 +133,7 @@
       'currentUser.id': config.user.id,
       'currentUser.name': config.user.name,
       'currentUser.email': config.user.email,
+      'currentUser.role': config.user.role,
       currentAccount: { subdomain: config.subdomain },
       'currentAccount.subdomain': config.subdomain,
       instances: Object.keys(instances).reduce(function (acc, g) {
@@ -487,7 +488,7 @@
       if (c.locations.indexOf('nav_bar') >= 0) {
         views.push(['nav_bar', 'Concierge']);
         var view = el('section', { id: 'nav_bar-view', class: 'view', 'aria-label': 'Concierge' });
-        $('layout').appendChild(view);
+        $('layout').insertBefore(view, $('top_bar-pane'));
       }
       views.forEach(function (v) {
         var b = el(
