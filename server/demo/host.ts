@@ -54,6 +54,8 @@ export interface DemoHost {
   appOrigin: string;
   softphone(event: SoftphoneEvent): void;
   agentCall(call: AgentCall): void;
+  /** Whether the person at the page has started a reply on this ticket (the replay then leaves it to them). */
+  drafting(ticketId: number): boolean;
   close(): Promise<void>;
 }
 
@@ -168,6 +170,7 @@ export async function startDemoHost(opts: HostOptions): Promise<DemoHost> {
   const sendSoftphone = (res: ServerResponse, event: SoftphoneEvent) =>
     res.write(`event: softphone\ndata: ${JSON.stringify(event)}\n\n`);
   let current: AgentCall | null = null;
+  const drafts = new Set<number>();
   let hostOrigin = '';
 
   // apps: the built assets, on an origin of their own.
@@ -268,11 +271,15 @@ export async function startDemoHost(opts: HostOptions): Promise<DemoHost> {
           })),
         ...(await opts.status()),
       });
-    const ticketMatch = /^\/demo\/tickets\/(\d+)(\/reply)?$/.exec(url.pathname);
+    const ticketMatch = /^\/demo\/tickets\/(\d+)(\/reply|\/drafting)?$/.exec(url.pathname);
     if (ticketMatch) {
       const ticket = opts.zendesk.tickets.get(Number(ticketMatch[1]));
       if (!ticket) return send(res, 404, { error: { code: 'not_found', message: 'No such ticket' } });
       if (!ticketMatch[2]) return send(res, 200, { ticket: ticketJson(ticket) });
+      if (ticketMatch[2] === '/drafting' && method === 'POST') {
+        drafts.add(ticket.id);
+        return send(res, 200, { drafting: true });
+      }
       if (method !== 'POST') return send(res, 405, { error: { code: 'method', message: 'POST only' } });
       let parsed;
       try {
@@ -284,6 +291,7 @@ export async function startDemoHost(opts: HostOptions): Promise<DemoHost> {
         return send(res, 400, {
           error: { code: 'invalid_reply', message: parsed.error.issues.map((i) => i.message).join('; ') },
         });
+      drafts.delete(ticket.id);
       // The agent submits from the ticket view: Zendesk stores it and fires the account's triggers.
       const updated = opts.zendesk.updateTicket(ticket.id, {
         authorId: opts.agent.id,
@@ -372,6 +380,7 @@ export async function startDemoHost(opts: HostOptions): Promise<DemoHost> {
     agentCall(call) {
       current = call;
     },
+    drafting: (ticketId) => drafts.has(ticketId),
     async close() {
       for (const res of softphoneStreams) res.end();
       sockets.forEach((s) => s.destroy());

@@ -234,6 +234,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       speed: opts.speed,
       onSoftphone: (e) => host.softphone(e),
       onAgentCall: (c) => host.agentCall(c),
+      agentIsWriting: (id) => host.drafting(id),
       signal: abort.signal,
     });
     live.replay = replay;

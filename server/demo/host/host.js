@@ -181,10 +181,17 @@
     return (doc.body.textContent || '').replace(/\n{3,}/g, '\n\n').trim();
   }
 
+  /** Tells the demo a person is writing on this ticket, so its replay does not solve it for them. */
+  function drafting() {
+    var id = Number($('ticket').dataset.ticketId);
+    if (id) fetch('/demo/tickets/' + id + '/drafting', { method: 'POST' });
+  }
+
   function editorInsert(text, replace) {
     var editor = $('editor');
     if (!editor) return;
     text = /<[a-z][\s\S]*>/i.test(text) ? htmlToText(text) : text;
+    drafting();
     if (replace) editor.value = text;
     else editor.value = editor.value ? editor.value + '\n' + text : text;
     editor.focus();
@@ -366,6 +373,10 @@
     var composer = el('div', { id: 'composer' });
     var editor = el('textarea', { id: 'editor', 'aria-label': 'Public reply', placeholder: 'Public reply…' });
     editor.value = keepDraft;
+    editor.addEventListener('input', function () {
+      if (!editor.dataset.drafting) drafting();
+      editor.dataset.drafting = '1';
+    });
     composer.appendChild(editor);
     var row = el('div', { class: 'row' });
     [
