@@ -43,6 +43,7 @@ export function registerDemoCommand(program: Command): void {
         speed: o.speed,
         env: process.env,
         out: process.stdout,
+        progress: (line) => process.stderr.write(`concierge demo: ${line}\n`),
       });
       process.stderr.write('concierge demo: running; Ctrl-C stops it.\n');
       const stop = (signal: NodeJS.Signals) => {

@@ -23,7 +23,8 @@ import type { DoubleTicket, DoubleUser, ZendeskDouble } from '../../doubles/zend
 import type { AgentCall, SoftphoneEvent } from './replay';
 
 const ROOT = path.resolve(__dirname, '../..');
-const ASSETS = path.join(ROOT, 'assets');
+/** The built app (`npm run build` / `npm run package` output); the browser check builds its own copy. */
+const ASSETS = path.resolve(process.env.CONCIERGE_DEMO_ASSETS || path.join(ROOT, 'assets'));
 const HOST_DIR = path.join(__dirname, 'host');
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -53,6 +54,8 @@ export interface DemoHost {
   appOrigin: string;
   softphone(event: SoftphoneEvent): void;
   agentCall(call: AgentCall): void;
+  /** Whether the person at the page has started a reply on this ticket (the replay then leaves it to them). */
+  drafting(ticketId: number): boolean;
   close(): Promise<void>;
 }
 
@@ -131,6 +134,11 @@ function simulatedStreamsScript(hostOrigin: string): string {
   var __name = function (f) { return f; };
   var control = (${installFakeConnect.toString()})(window, { autoInit: true, agentName: 'Alex Agent' });
   window.__conciergeDemoSimulatedSoftphone = true;
+  // Calls are announced once the app is listening: after Streams initialised and the app subscribed.
+  window.connect.core.onInitialized(function () {
+    setTimeout(listen, 1000);
+  });
+  function listen() {
   var source = new EventSource(${JSON.stringify(`${hostOrigin}/demo/softphone`)});
   source.addEventListener('softphone', function (e) {
     var ev = JSON.parse(e.data);
@@ -141,6 +149,7 @@ function simulatedStreamsScript(hostOrigin: string): string {
       setTimeout(function () { control.destroyContact(ev.contactId); }, 8000);
     }
   });
+  }
 })();`;
 }
 
@@ -156,7 +165,12 @@ export async function startDemoHost(opts: HostOptions): Promise<DemoHost> {
     return s;
   };
   const softphoneStreams = new Set<ServerResponse>();
+  // Calls on the softphone now, so a page opened mid-call shows it too.
+  const onSoftphone = new Map<string, SoftphoneEvent[]>();
+  const sendSoftphone = (res: ServerResponse, event: SoftphoneEvent) =>
+    res.write(`event: softphone\ndata: ${JSON.stringify(event)}\n\n`);
   let current: AgentCall | null = null;
+  const drafts = new Set<number>();
   let hostOrigin = '';
 
   // apps: the built assets, on an origin of their own.
@@ -225,7 +239,13 @@ export async function startDemoHost(opts: HostOptions): Promise<DemoHost> {
     if (url.pathname === '/demo/config')
       return send(res, 200, {
         subdomain: opts.subdomain,
-        user: { id: opts.agent.id, name: opts.agent.name, email: opts.agent.email, locale: 'en-US' },
+        user: {
+          id: opts.agent.id,
+          name: opts.agent.name,
+          email: opts.agent.email,
+          role: opts.agent.role,
+          locale: 'en-US',
+        },
         appOrigin,
         locations: builtLocations(),
         settings: {
@@ -251,11 +271,15 @@ export async function startDemoHost(opts: HostOptions): Promise<DemoHost> {
           })),
         ...(await opts.status()),
       });
-    const ticketMatch = /^\/demo\/tickets\/(\d+)(\/reply)?$/.exec(url.pathname);
+    const ticketMatch = /^\/demo\/tickets\/(\d+)(\/reply|\/drafting)?$/.exec(url.pathname);
     if (ticketMatch) {
       const ticket = opts.zendesk.tickets.get(Number(ticketMatch[1]));
       if (!ticket) return send(res, 404, { error: { code: 'not_found', message: 'No such ticket' } });
       if (!ticketMatch[2]) return send(res, 200, { ticket: ticketJson(ticket) });
+      if (ticketMatch[2] === '/drafting' && method === 'POST') {
+        drafts.add(ticket.id);
+        return send(res, 200, { drafting: true });
+      }
       if (method !== 'POST') return send(res, 405, { error: { code: 'method', message: 'POST only' } });
       let parsed;
       try {
@@ -267,6 +291,7 @@ export async function startDemoHost(opts: HostOptions): Promise<DemoHost> {
         return send(res, 400, {
           error: { code: 'invalid_reply', message: parsed.error.issues.map((i) => i.message).join('; ') },
         });
+      drafts.delete(ticket.id);
       // The agent submits from the ticket view: Zendesk stores it and fires the account's triggers.
       const updated = opts.zendesk.updateTicket(ticket.id, {
         authorId: opts.agent.id,
@@ -283,6 +308,7 @@ export async function startDemoHost(opts: HostOptions): Promise<DemoHost> {
         'Access-Control-Allow-Origin': appOrigin,
       });
       res.write(': simulated softphone\n\n');
+      for (const events of onSoftphone.values()) for (const e of events) sendSoftphone(res, e);
       softphoneStreams.add(res);
       req.on('close', () => softphoneStreams.delete(res));
       return;
@@ -347,11 +373,14 @@ export async function startDemoHost(opts: HostOptions): Promise<DemoHost> {
     url: `${hostOrigin}/`,
     appOrigin,
     softphone(event) {
-      for (const res of softphoneStreams) res.write(`event: softphone\ndata: ${JSON.stringify(event)}\n\n`);
+      if (event.type === 'ended') onSoftphone.delete(event.contactId);
+      else onSoftphone.set(event.contactId, [...(onSoftphone.get(event.contactId) ?? []), event]);
+      for (const res of softphoneStreams) sendSoftphone(res, event);
     },
     agentCall(call) {
       current = call;
     },
+    drafting: (ticketId) => drafts.has(ticketId),
     async close() {
       for (const res of softphoneStreams) res.end();
       sockets.forEach((s) => s.destroy());

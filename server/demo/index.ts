@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../logger';
 import { QUEUES, type QueueName } from '../queues/contracts';
 import { ensureRedis } from '../runtime/embedded-redis';
 import { run, type Running } from '../runtime/service';
+import { openDb } from '../store/db';
 import { startConnectDouble, type ConnectDouble } from '../../doubles/connect-double';
 import { startContactLensDouble, type ContactLensDouble } from '../../doubles/contact-lens-double';
 import { startZendeskDouble, type DoubleSnapshot, type ZendeskDouble } from '../../doubles/zendesk-double';
@@ -26,6 +27,8 @@ export interface DemoOptions {
   env: NodeJS.ProcessEnv;
   /** Where the one URL (and nothing else) goes. */
   out: NodeJS.WritableStream;
+  /** Progress lines while it starts (stderr). */
+  progress?: (line: string) => void;
 }
 
 export interface RunningDemo {
@@ -85,6 +88,8 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
   const logger: Logger = createLogger(
     (opts.env.LOG_LEVEL as Parameters<typeof createLogger>[0] | undefined) ?? 'warn',
   );
+  const started = Date.now();
+  const step = (what: string) => opts.progress?.(`${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   const cleanups: Array<() => Promise<unknown>> = [];
   const cleanup = async () => {
     for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => undefined);
@@ -142,6 +147,17 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       LOG_LEVEL: opts.env.LOG_LEVEL || 'warn',
     });
 
+    step('local Zendesk, Amazon Connect and Contact Lens doubles listening');
+    if (kept) {
+      // The restored Zendesk double listens on a new port: point the tenant at it before any worker
+      // (Help Center sync runs at start) builds a client for the old one.
+      const db = await openDb({ dataDir: cfg.dataDir });
+      try {
+        await db.query(`UPDATE tenants SET zendesk_url = $1 WHERE id = $2`, [zendesk.url, kept.tenant]);
+      } finally {
+        await db.close();
+      }
+    }
     const redis = await ensureRedis(cfg.REDIS_URL, dataDir);
     if (!opts.keep) await clearRedisPrefix(redis.url, prefix);
     const queues: QueueName[] = Object.values(QUEUES);
@@ -150,10 +166,16 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       queues,
       port: servicePort,
     });
-    cleanups.push(() => redis.stop());
+    cleanups.push(async () => {
+      // Queues are transient (the Postgres inbox is the record; workers re-enqueue what is unfinished),
+      // so the demo leaves nothing behind in a shared Redis.
+      await clearRedisPrefix(redis.url, prefix).catch(() => undefined);
+      await redis.stop();
+    });
     cleanups.push(() => running.stop());
     const { ctx } = running;
 
+    step('service running (API and workers)');
     const seeded =
       kept && (await ctx.tenants.get(kept.tenant))
         ? await reattachDemo(ctx, zendesk, connect, kept, logger)
@@ -169,6 +191,9 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
 
     // Filled in once the replay exists (the page may ask before).
     const live: { replay?: Replay } = {};
+    step(
+      `demo account ready (${seeded.articles} Help Center articles, ${seeded.historyTickets} solved tickets)`,
+    );
     const host: DemoHost = await startDemoHost({
       port: opts.port,
       serviceUrl: publicUrl,
@@ -209,6 +234,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       speed: opts.speed,
       onSoftphone: (e) => host.softphone(e),
       onAgentCall: (c) => host.agentCall(c),
+      agentIsWriting: (id) => host.drafting(id),
       signal: abort.signal,
     });
     live.replay = replay;

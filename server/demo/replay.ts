@@ -38,6 +38,8 @@ export interface ReplayDeps {
   speed: number;
   onSoftphone(event: SoftphoneEvent): void;
   onAgentCall(call: AgentCall): void;
+  /** True while the person at the demo page writes a reply on that ticket: the replay leaves it alone. */
+  agentIsWriting(ticketId: number): boolean;
   signal: AbortSignal;
 }
 
@@ -217,7 +219,8 @@ export class Replay {
     // After-call work: the agent writes the outcome and solves the ticket (unless they did in the page).
     await this.sleep(10);
     const ticket = zendesk.tickets.get(ticketId);
-    if (ticket && ticket.status !== 'solved' && ticket.status !== 'closed' && rec.wrapUp) {
+    const open = ticket && ticket.status !== 'solved' && ticket.status !== 'closed';
+    if (open && rec.wrapUp && !this.deps.agentIsWriting(ticketId)) {
       zendesk.updateTicket(ticketId, {
         authorId: this.deps.agent.id,
         status: 'solved',

@@ -411,7 +411,8 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
 
     async updateWebhook(webhookId, patch, options) {
       await send('webhook_update', options.priority, undefined, () =>
-        webhooks.patch(['webhooks', webhookId], { webhook: patch }),
+        // node-zendesk's webhooks.patch(id, body) adds the "webhooks" segment itself.
+        webhooks.patch(webhookId, { webhook: patch }),
       );
     },
 

@@ -22,6 +22,7 @@
     },
     openTicket: function (id) {
       follow().checked = false;
+      showView('tickets');
       return openTicket(id);
     },
     showView: function (name) {
@@ -132,6 +133,7 @@
       'currentUser.id': config.user.id,
       'currentUser.name': config.user.name,
       'currentUser.email': config.user.email,
+      'currentUser.role': config.user.role,
       currentAccount: { subdomain: config.subdomain },
       'currentAccount.subdomain': config.subdomain,
       instances: Object.keys(instances).reduce(function (acc, g) {
@@ -168,9 +170,28 @@
     return instances[guid];
   }
 
+  /** ticket.editor.insert takes HTML (Zendesk's editor is rich text); this editor holds its text. */
+  function htmlToText(html) {
+    var doc = new window.DOMParser().parseFromString(
+      String(html)
+        .replace(/<br\s*\/?>/gi, '\n')
+        .replace(/<\/(p|li|div)>/gi, '$&\n'),
+      'text/html',
+    );
+    return (doc.body.textContent || '').replace(/\n{3,}/g, '\n\n').trim();
+  }
+
+  /** Tells the demo a person is writing on this ticket, so its replay does not solve it for them. */
+  function drafting() {
+    var id = Number($('ticket').dataset.ticketId);
+    if (id) fetch('/demo/tickets/' + id + '/drafting', { method: 'POST' });
+  }
+
   function editorInsert(text, replace) {
     var editor = $('editor');
     if (!editor) return;
+    text = /<[a-z][\s\S]*>/i.test(text) ? htmlToText(text) : text;
+    drafting();
     if (replace) editor.value = text;
     else editor.value = editor.value ? editor.value + '\n' + text : text;
     editor.focus();
@@ -352,6 +373,10 @@
     var composer = el('div', { id: 'composer' });
     var editor = el('textarea', { id: 'editor', 'aria-label': 'Public reply', placeholder: 'Public reply…' });
     editor.value = keepDraft;
+    editor.addEventListener('input', function () {
+      if (!editor.dataset.drafting) drafting();
+      editor.dataset.drafting = '1';
+    });
     composer.appendChild(editor);
     var row = el('div', { class: 'row' });
     [
@@ -391,7 +416,6 @@
     if (!id) return Promise.resolve();
     var changed = openTicketId !== id;
     openTicketId = id;
-    showView('tickets');
     return loadTicket(id).then(function (t) {
       if (!t || openTicketId !== id) return;
       if (changed || $('ticket').dataset.ticketId !== String(id) || !$('editor')) renderTicket(t);
@@ -475,7 +499,7 @@
       if (c.locations.indexOf('nav_bar') >= 0) {
         views.push(['nav_bar', 'Concierge']);
         var view = el('section', { id: 'nav_bar-view', class: 'view', 'aria-label': 'Concierge' });
-        $('layout').appendChild(view);
+        $('layout').insertBefore(view, $('top_bar-pane'));
       }
       views.forEach(function (v) {
         var b = el(
