@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ContactRepo } from '../contacts/repo';
 import { toView, type ContactNews } from '../contacts/live';
+import type { TranscriptTurn } from '../sentiment/repo';
 import type { SentimentSummary } from '../sentiment/types';
 import type { TenantRepo } from '../tenants/repo';
 import { AppError, BadRequestError, UnauthorizedError } from '../errors';
@@ -24,6 +25,8 @@ export interface AppRoutesDeps {
   sentiment?: {
     news: ContactNews;
     summary(tenantId: string, initialContactId: string): Promise<SentimentSummary | null>;
+    /** When present, every sentiment change is followed by `event: transcript` (the last turns). */
+    transcript?(tenantId: string, initialContactId: string): Promise<TranscriptTurn[]>;
   };
 }
 
@@ -103,21 +106,42 @@ export function appRouter(deps: AppRoutesDeps): Router {
     // Sentiment news is subscribed before the first read, so nothing published in between is lost.
     const live = deps.sentiment;
     let lastSentiment = '';
+    let lastTranscript = '';
     const sendSentiment = async () => {
       const summary = await live?.summary(grant.tenantId, first.initialContactId);
       const data = summary ? JSON.stringify(summary) : '';
-      if (data && data !== lastSentiment) res.write(`event: sentiment\ndata: ${data}\n\n`);
+      const changed = data !== '' && data !== lastSentiment;
+      if (changed) res.write(`event: sentiment\ndata: ${data}\n\n`);
       lastSentiment = data || lastSentiment;
+      // The transcript snippets follow the sentiment (so the figure the bench measures is not held
+      // up by this read). Text goes to the agent's own browser only, never to Redis or logs.
+      if (changed && live?.transcript) {
+        const turns = await live.transcript(grant.tenantId, first.initialContactId);
+        const text = JSON.stringify({ contactId: first.initialContactId, turns });
+        if (turns.length && text !== lastTranscript) res.write(`event: transcript\ndata: ${text}\n\n`);
+        lastTranscript = turns.length ? text : lastTranscript;
+      }
+    };
+    // One send at a time per stream, so a slower read never overtakes a newer one; news arriving
+    // while a send waits is covered by that send (it reads the latest summary).
+    let sending: Promise<void> = Promise.resolve();
+    let waiting = false;
+    const queueSentiment = () => {
+      if (waiting) return sending;
+      waiting = true;
+      sending = sending
+        .then(() => {
+          waiting = false;
+          return sendSentiment();
+        })
+        .catch(() => undefined);
+      return sending;
     };
     const unsubscribeSentiment = live
-      ? await live.news.subscribe(
-          grant.tenantId,
-          first.initialContactId,
-          () => void sendSentiment().catch(() => undefined),
-        )
+      ? await live.news.subscribe(grant.tenantId, first.initialContactId, () => void queueSentiment())
       : () => undefined;
     await send();
-    await sendSentiment();
+    await queueSentiment();
     const unsubscribe = await deps.news.subscribe(
       grant.tenantId,
       first.initialContactId,
