@@ -307,7 +307,7 @@ describe('suggestions for a live contact', () => {
     expect(stored[0]).toEqual({
       initial_contact_id: call.initialContactId,
       ticket_id: '77',
-      locale: recordsFor(call.initialContactId)[0]!.LanguageCode,
+      locale: (recordsFor(call.initialContactId)[0] as Record<string, unknown>).LanguageCode,
     });
   });
 });
