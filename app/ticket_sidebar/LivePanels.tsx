@@ -57,7 +57,7 @@ const LABEL_TONE: Record<SentimentLabel, Tone> = {
 const Spark = styled.svg<{ $tone: Tone }>`
   display: block;
   width: 100%;
-  height: 40px;
+  height: 48px;
   color: ${(p) => getColor({ theme: p.theme, variable: `foreground.${p.$tone}` })};
   .zero {
     stroke: ${(p) => getColor({ theme: p.theme, variable: 'border.default' })};

@@ -116,7 +116,57 @@ export const TENANT = 'acme';
 export const APP_SECRET = 'e2e-app-secret-7d0c1f9a3b5e';
 const STREAM_KEY = 'e2e-server-stream-key-0123456789';
 
-export async function startHarness(): Promise<Harness> {
+export interface HarnessOptions {
+  /**
+   * The real Concierge service (its CONCIERGE_PUBLIC_URL) instead of the stand-in: the proxy signs
+   * and forwards to it, and the app's settings point at it.
+   */
+  serviceUrl?: string;
+}
+
+/**
+ * A streaming pass-through on a port known before the service behind it starts: the real service
+ * checks the JWT's `aud` against CONCIERGE_PUBLIC_URL, which must be set when it starts, while the
+ * in-process service listens on a port the OS picks. Server-sent events pass through unbuffered.
+ */
+export async function startForwarder(): Promise<{
+  url: string;
+  target(url: string): void;
+  close(): Promise<void>;
+}> {
+  let target = '';
+  const sockets = new Set<import('node:net').Socket>();
+  const server = http.createServer((req, res) => {
+    if (!target) return void res.writeHead(503).end('no target yet');
+    const to = new URL(req.url ?? '/', target);
+    const out = http.request(
+      to,
+      { method: req.method, headers: { ...req.headers, host: to.host } },
+      (upstream) => {
+        res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+        upstream.pipe(res);
+      },
+    );
+    out.on('error', () => res.headersSent || res.writeHead(502).end());
+    res.on('close', () => out.destroy());
+    req.pipe(out);
+  });
+  server.on('connection', (sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+  });
+  const port = await listen(server);
+  return {
+    url: `http://localhost:${port}`,
+    target: (url) => void (target = url),
+    async close() {
+      sockets.forEach((s) => s.destroy());
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const servers: http.Server[] = [];
   const sockets = new Set<import('node:net').Socket>();
   const track = (s: http.Server) => {
@@ -161,7 +211,7 @@ export async function startHarness(): Promise<Harness> {
   const service = express();
   const serviceServer = track(http.createServer(service));
   const servicePort = await listen(serviceServer);
-  const serviceUrl = `http://localhost:${servicePort}`;
+  const serviceUrl = options.serviceUrl ?? `http://localhost:${servicePort}`;
   const tenants: Record<string, string> = { [TENANT]: APP_SECRET };
   const auth = requireAppAuth({ audience: serviceUrl, secretFor: async (t) => tenants[t] ?? null });
   service.use((req, res, next) => {
