@@ -63,6 +63,29 @@ export function rateLimit(redis: Redis, prefix: string, rpm: number): RequestHan
   };
 }
 
+const TRANSCRIPT_GAP_MS = 250;
+
+/**
+ * Runs `fn` one call at a time: a call made while one runs is merged with any other made meanwhile
+ * into a single run after it (each run reads the latest state, so nothing is missed and a slower
+ * read never overtakes a newer one). Errors are swallowed: the next news tries again.
+ */
+function serially(fn: () => Promise<void>): () => Promise<void> {
+  let chain: Promise<void> = Promise.resolve();
+  let waiting = false;
+  return () => {
+    if (waiting) return chain;
+    waiting = true;
+    chain = chain
+      .then(() => {
+        waiting = false;
+        return fn();
+      })
+      .catch(() => undefined);
+    return chain;
+  };
+}
+
 /** /v1/app: what the Zendesk app calls. The tenant comes from the verified JWT, never from the URL or body. */
 export function appRouter(deps: AppRoutesDeps): Router {
   const router = Router();
@@ -107,36 +130,26 @@ export function appRouter(deps: AppRoutesDeps): Router {
     const live = deps.sentiment;
     let lastSentiment = '';
     let lastTranscript = '';
+    // The transcript snippets: after a sentiment change, on their own chain so that the sentiment
+    // event never waits for this read, at most one read per TRANSCRIPT_GAP_MS per stream. The text
+    // goes to the agent's own browser only, never to Redis or logs.
+    const sendTranscript = async () => {
+      const turns = (await live?.transcript?.(grant.tenantId, first.initialContactId)) ?? [];
+      const text = JSON.stringify({ contactId: first.initialContactId, turns });
+      if (turns.length && text !== lastTranscript) res.write(`event: transcript\ndata: ${text}\n\n`);
+      lastTranscript = turns.length ? text : lastTranscript;
+      await new Promise((r) => setTimeout(r, TRANSCRIPT_GAP_MS));
+    };
+    const queueTranscript = serially(sendTranscript);
     const sendSentiment = async () => {
       const summary = await live?.summary(grant.tenantId, first.initialContactId);
       const data = summary ? JSON.stringify(summary) : '';
       const changed = data !== '' && data !== lastSentiment;
       if (changed) res.write(`event: sentiment\ndata: ${data}\n\n`);
       lastSentiment = data || lastSentiment;
-      // The transcript snippets follow the sentiment (so the figure the bench measures is not held
-      // up by this read). Text goes to the agent's own browser only, never to Redis or logs.
-      if (changed && live?.transcript) {
-        const turns = await live.transcript(grant.tenantId, first.initialContactId);
-        const text = JSON.stringify({ contactId: first.initialContactId, turns });
-        if (turns.length && text !== lastTranscript) res.write(`event: transcript\ndata: ${text}\n\n`);
-        lastTranscript = turns.length ? text : lastTranscript;
-      }
+      if (changed && live?.transcript) void queueTranscript();
     };
-    // One send at a time per stream, so a slower read never overtakes a newer one; news arriving
-    // while a send waits is covered by that send (it reads the latest summary).
-    let sending: Promise<void> = Promise.resolve();
-    let waiting = false;
-    const queueSentiment = () => {
-      if (waiting) return sending;
-      waiting = true;
-      sending = sending
-        .then(() => {
-          waiting = false;
-          return sendSentiment();
-        })
-        .catch(() => undefined);
-      return sending;
-    };
+    const queueSentiment = serially(sendSentiment);
     const unsubscribeSentiment = live
       ? await live.news.subscribe(grant.tenantId, first.initialContactId, () => void queueSentiment())
       : () => undefined;
