@@ -208,6 +208,10 @@ export interface ServiceApi {
     suggestionId: string,
     input: { action: SuggestionAction; ticketId?: number; articleId?: number },
   ): Promise<void>;
+  /** Any other signed JSON call (`/v1/app/...`), for views that keep their own typed wrappers. */
+  call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T>;
+  /** A signed GET whose answer is text (CSV downloads). */
+  text(path: string): Promise<string>;
 }
 
 export interface ServiceApiOptions {
@@ -217,20 +221,34 @@ export interface ServiceApiOptions {
   subdomain: string;
   /** Zendesk user id, sent as `sub` (informational: the proxy signs whatever the app asks). */
   userId?: string | number;
+  /** `currentUser.role` (admin, agent, …), sent as `role`; the service checks it against Zendesk. */
+  role?: string;
 }
 
-export function createServiceApi({ client, serviceUrl, subdomain, userId }: ServiceApiOptions): ServiceApi {
+export function createServiceApi({
+  client,
+  serviceUrl,
+  subdomain,
+  userId,
+  role,
+}: ServiceApiOptions): ServiceApi {
   const base = serviceUrl.replace(/\/+$/, '');
   const claims: Record<string, string> = { iss: `https://${subdomain}.zendesk.com`, aud: base };
   if (userId !== undefined) claims.sub = String(userId);
+  if (role) claims.role = role;
 
-  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async function call<T>(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    body?: unknown,
+    dataType: 'json' | 'text' = 'json',
+  ): Promise<T> {
     const options: ZafRequestOptions = {
       url: `${base}${path}`,
       type: method,
       secure: true,
       cors: false,
-      dataType: 'json',
+      dataType,
       contentType: 'application/json',
       headers: { Authorization: 'Bearer {{jwt.token}}' },
       jwt: {
@@ -243,6 +261,7 @@ export function createServiceApi({ client, serviceUrl, subdomain, userId }: Serv
     };
     try {
       const result = await client.request<unknown>(options);
+      if (dataType === 'text') return String(result) as T;
       return (typeof result === 'string' ? JSON.parse(result) : result) as T;
     } catch (err) {
       if (err instanceof ZafRequestError) {
@@ -287,6 +306,8 @@ export function createServiceApi({ client, serviceUrl, subdomain, userId }: Serv
     eventsUrl(contactId, token) {
       return `${base}/v1/app/contacts/${encodeURIComponent(contactId)}/events?token=${encodeURIComponent(token)}`;
     },
+    call: (method, path, body) => call(method, path, body),
+    text: (path) => call<string>('GET', path, undefined, 'text'),
   };
 }
 

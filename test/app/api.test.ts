@@ -152,6 +152,8 @@ describe('watchContact (SSE)', () => {
         `https://svc.example.com/v1/app/contacts/${id}/events?token=${token}`,
       suggest: jest.fn(),
       recordSuggestionAction: jest.fn(),
+      call: jest.fn(),
+      text: jest.fn(),
     };
   }
 

@@ -49,14 +49,16 @@ export interface ContactView {
 }
 
 export interface AppSpec {
-  location: 'top_bar' | 'ticket_sidebar';
+  location: 'top_bar' | 'ticket_sidebar' | 'nav_bar';
+  /** iframe width in px (default: per location, see host.html). */
+  width?: number;
   guid: string;
   ticketId?: number;
 }
 
 export interface HostConfig {
   subdomain?: string;
-  user?: { id: number; name: string; locale: string };
+  user?: { id: number; name: string; locale: string; role?: string };
   apps: AppSpec[];
   /** Non-secure settings as the admin saved them; defaults point at the local service and CCP. */
   settings?: Record<string, string>;
@@ -122,6 +124,12 @@ export interface HarnessOptions {
    * and forwards to it, and the app's settings point at it.
    */
   serviceUrl?: string;
+  /**
+   * More service routes, mounted behind the stand-ins and before the error handler: e.g. the real
+   * billing router over a real database (test/e2e/resolutions.e2e.test.ts). Gets the service URL the
+   * app signs as `aud`.
+   */
+  routes?: (serviceUrl: string) => express.Router;
 }
 
 /**
@@ -166,7 +174,7 @@ export async function startForwarder(): Promise<{
   };
 }
 
-export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const servers: http.Server[] = [];
   const sockets = new Set<import('node:net').Socket>();
   const track = (s: http.Server) => {
@@ -211,7 +219,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const service = express();
   const serviceServer = track(http.createServer(service));
   const servicePort = await listen(serviceServer);
-  const serviceUrl = options.serviceUrl ?? `http://localhost:${servicePort}`;
+  const serviceUrl = opts.serviceUrl ?? `http://localhost:${servicePort}`;
   const tenants: Record<string, string> = { [TENANT]: APP_SECRET };
   const auth = requireAppAuth({ audience: serviceUrl, secretFor: async (t) => tenants[t] ?? null });
   service.use((req, res, next) => {
@@ -253,6 +261,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     if (entry) assertSameTenant({ tenantId: res.locals.tenant }, entry.tenant);
     res.json(await mintStreamToken({ key: STREAM_KEY, tenantId: res.locals.tenant, contactId }));
   });
+  if (opts.routes) service.use(opts.routes(serviceUrl));
   service.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err instanceof AppError ? err : new AppError('internal', 'Internal error');
     res.status(e.status).json({ error: { code: e.code, message: e.message } });
