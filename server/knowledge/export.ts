@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { cleanMessage } from './clean';
 import { ticketSchema, toTicketDoc, type RawTicket } from './tickets';
 import type { KnowledgeRepo, StoredTicket } from './repo';
-import { ZendeskError, type ConversationComment, type ZendeskApi } from '../zendesk/types';
+import { RateLimitedError, ZendeskError, type ConversationComment, type ZendeskApi } from '../zendesk/types';
 
 /**
  * Solved tickets from the cursor-based incremental ticket export, page by page: each page's solved
@@ -25,7 +25,7 @@ export interface ExportOptions {
   maxPages?: number;
   /** Comment requests in flight at once. */
   concurrency?: number;
-  /** Longest wait on a 429 before giving up this attempt (the job is retried later). */
+  /** Longest wait in all on 429s and the rate budget before giving up this attempt (the job is retried later). */
   maxRetryWaitMs?: number;
   onPage?: (p: ExportProgress) => void | Promise<void>;
   logger: Logger;
@@ -56,7 +56,13 @@ async function patiently<T>(fn: () => Promise<T>, maxWaitMs: number): Promise<T>
     try {
       return await fn();
     } catch (err) {
-      const wait = err instanceof ZendeskError && err.status === 429 ? (err.retryAfterMs ?? 60_000) : -1;
+      // Zendesk's 429, or our own per-tenant budget saying "not yet": a long export paces itself.
+      const wait =
+        err instanceof ZendeskError && err.status === 429
+          ? (err.retryAfterMs ?? 60_000)
+          : err instanceof RateLimitedError
+            ? Math.max(50, err.retryAfterMs)
+            : -1;
       if (wait < 0 || waited + wait > maxWaitMs) throw err;
       waited += wait;
       await new Promise((r) => setTimeout(r, wait));
@@ -96,7 +102,7 @@ export async function exportSolvedTickets(
   // Zendesk wants start_time at least a minute in the past.
   const startTime = state.startTime ?? Math.floor((now() - o.lookbackDays * 86_400_000) / 1000);
   const progress: ExportProgress = { pages: 0, exported: 0 };
-  const maxWait = o.maxRetryWaitMs ?? 120_000;
+  const maxWait = o.maxRetryWaitMs ?? 600_000;
   for (; progress.pages < (o.maxPages ?? 10_000);) {
     const page = await patiently(
       () => zd.exportTickets(cursor ? { cursor } : { startTime }, { priority: 'deferrable' }),

@@ -165,7 +165,14 @@ export async function runKnowledge(
     }
     await deps.repo.setStage(tenantId, runId, 'done', { drafted, draftSkipped: skipped });
     run = (await deps.repo.run(tenantId, runId))!;
-    await onProgress({ runId, stage: 'done', exported: run.exported, drafted });
   }
+  // Also for a job that found its run already finished (a second job of the same run).
+  await onProgress({
+    runId,
+    stage: run.stage,
+    exported: run.exported,
+    ...(typeof run.stats.gaps === 'number' ? { gaps: run.stats.gaps } : {}),
+    ...(typeof run.stats.drafted === 'number' ? { drafted: run.stats.drafted } : {}),
+  });
   return run;
 }

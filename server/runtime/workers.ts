@@ -90,10 +90,11 @@ export async function startWorkers(
 
   let sweeping = false;
   const sweep = async () => {
-    if (sweeping || !names.includes(QUEUES.contactSync)) return;
+    if (sweeping || !(names.includes(QUEUES.contactSync) || names.includes(QUEUES.knowledgeGaps))) return;
     sweeping = true;
     try {
-      await sweepInbox(ctx.inbox, ctx.queues, ctx.config.CONCIERGE_SWEEP_AFTER_MS, log);
+      if (names.includes(QUEUES.contactSync))
+        await sweepInbox(ctx.inbox, ctx.queues, ctx.config.CONCIERGE_SWEEP_AFTER_MS, log);
       await schedule();
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'sweep failed; will try again');

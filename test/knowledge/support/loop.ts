@@ -50,6 +50,35 @@ let nextTicket = 1000;
 /** Tickets change one second apart, in the order they are seeded, like a real account's updated_at. */
 let clock = Date.now() - 2 * 3600_000;
 
+/** Solved tickets of a bitext intent in the double's export, one second apart, with the agent's answer. */
+export function seedTickets(
+  zd: ZendeskDouble,
+  intent: string,
+  from: number,
+  count: number,
+  opts: { firstId?: number; agentId?: number } = {},
+): number[] {
+  const list = byIntent(intent).slice(from, from + count);
+  const ids: number[] = [];
+  list.forEach((r, i) => {
+    const id = opts.firstId !== undefined ? opts.firstId + i : nextTicket++;
+    const requester = 10_000 + id;
+    zd.putExportTicket({
+      id,
+      subject: r.instruction.slice(0, 60),
+      requesterId: requester,
+      updatedAt: new Date((clock += 1000)).toISOString(),
+      createdAt: new Date(Date.now() - 7 * 86_400_000 + i * 60_000).toISOString(),
+      comments: [
+        { authorId: requester, body: r.instruction },
+        { authorId: opts.agentId ?? AGENT_ID, body: r.response.replace(/\{\{[^}]+\}\}/g, 'the page') },
+      ],
+    });
+    ids.push(id);
+  });
+  return ids;
+}
+
 export async function startLoop(): Promise<Loop> {
   const t = await testDb();
   const zd = await startZendeskDouble();
@@ -77,27 +106,7 @@ export async function startLoop(): Promise<Loop> {
     review,
     client,
     ai,
-    seed(intent, from, count, opts = {}) {
-      const list = byIntent(intent).slice(from, from + count);
-      const ids: number[] = [];
-      list.forEach((r, i) => {
-        const id = opts.firstId !== undefined ? opts.firstId + i : nextTicket++;
-        const requester = 10_000 + id;
-        zd.putExportTicket({
-          id,
-          subject: r.instruction.slice(0, 60),
-          requesterId: requester,
-          updatedAt: new Date((clock += 1000)).toISOString(),
-          createdAt: new Date(Date.now() - 7 * 86_400_000 + i * 60_000).toISOString(),
-          comments: [
-            { authorId: requester, body: r.instruction },
-            { authorId: AGENT_ID, body: r.response.replace(/\{\{[^}]+\}\}/g, 'the page') },
-          ],
-        });
-        ids.push(id);
-      });
-      return ids;
-    },
+    seed: (intent, from, count, opts = {}) => seedTickets(zd, intent, from, count, opts),
     async article(intent, id, sectionId = 1) {
       const picked = byIntent(intent).slice(-2);
       zd.putArticle({
