@@ -49,7 +49,9 @@ export interface ContactView {
 }
 
 export interface AppSpec {
-  location: 'top_bar' | 'ticket_sidebar';
+  location: 'top_bar' | 'ticket_sidebar' | 'nav_bar';
+  /** iframe width in px (default: per location, see host.html). */
+  width?: number;
   guid: string;
   ticketId?: number;
 }

@@ -12,9 +12,9 @@ import { TenantRepo } from '../../../server/tenants/repo';
 import { createZendeskClient } from '../../../server/zendesk/client';
 import type { ZendeskApi } from '../../../server/zendesk/types';
 import { responseToHtml, titleOf, type BitextRow } from '../../../server/suggestions/bitext';
-import { startZendeskDouble, type ZendeskDouble } from '../../doubles/zendesk-double';
+import { startZendeskDouble, type ZendeskDouble } from '../../../doubles/zendesk-double';
 import { testDb, type TestDb } from '../../helpers/env';
-import { loadRows } from './corpus';
+import { loadRows } from '../../../server/demo/corpus';
 
 export const logger = pino({ level: 'silent' });
 export const TENANT = 'acme';
