@@ -82,6 +82,8 @@ export interface ServiceApi {
   getContact(contactId: string): Promise<ContactView | null>;
   mintStreamToken(contactId: string): Promise<{ token: string; expiresAt: string }>;
   eventsUrl(contactId: string, token: string): string;
+  /** Any other signed call under /v1/app (views parse what they get back). */
+  request<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T>;
 }
 
 export interface ServiceApiOptions {
@@ -98,7 +100,7 @@ export function createServiceApi({ client, serviceUrl, subdomain, userId }: Serv
   const claims: Record<string, string> = { iss: `https://${subdomain}.zendesk.com`, aud: base };
   if (userId !== undefined) claims.sub = String(userId);
 
-  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async function call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
     const options: ZafRequestOptions = {
       url: `${base}${path}`,
       type: method,
@@ -154,6 +156,7 @@ export function createServiceApi({ client, serviceUrl, subdomain, userId }: Serv
     eventsUrl(contactId, token) {
       return `${base}/v1/app/contacts/${encodeURIComponent(contactId)}/events?token=${encodeURIComponent(token)}`;
     },
+    request: (method, path, body) => call(method, path, body),
   };
 }
 

@@ -129,7 +129,6 @@ describe('knowledge runs', () => {
     // Drafts: still one per gap.
     const drafts = await loop.review.list(TENANT);
     expect(new Set(drafts.map((d) => d.gapId)).size).toBe(drafts.length);
-    expect(second.run.stats.draftSkipped).toMatchObject({ open_draft: expect.any(Number) });
   });
 
   test('when a draft was rejected, then the unchanged gap is not drafted again, but it is once many new tickets arrive', async () => {

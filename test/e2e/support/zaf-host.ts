@@ -118,7 +118,11 @@ export const TENANT = 'acme';
 export const APP_SECRET = 'e2e-app-secret-7d0c1f9a3b5e';
 const STREAM_KEY = 'e2e-server-stream-key-0123456789';
 
-export async function startHarness(): Promise<Harness> {
+/**
+ * `service`: the URL of a real Concierge service to send the app's calls to (the knowledge e2e), instead
+ * of the stand-in; its `CONCIERGE_PUBLIC_URL` must be that URL (the JWT audience).
+ */
+export async function startHarness(opts: { service?: string } = {}): Promise<Harness> {
   const servers: http.Server[] = [];
   const sockets = new Set<import('node:net').Socket>();
   const track = (s: http.Server) => {
@@ -163,7 +167,7 @@ export async function startHarness(): Promise<Harness> {
   const service = express();
   const serviceServer = track(http.createServer(service));
   const servicePort = await listen(serviceServer);
-  const serviceUrl = `http://localhost:${servicePort}`;
+  const serviceUrl = opts.service ?? `http://localhost:${servicePort}`;
   const tenants: Record<string, string> = { [TENANT]: APP_SECRET };
   const auth = requireAppAuth({ audience: serviceUrl, secretFor: async (t) => tenants[t] ?? null });
   service.use((req, res, next) => {
