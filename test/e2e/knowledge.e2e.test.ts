@@ -99,13 +99,20 @@ test('when a knowledge manager edits and approves a draft in the nav_bar, then t
   const page = await context.newPage();
   await page.goto(
     host.hostUrl({
+      subdomain: tenant,
       user: { id: USER_ID, name: 'Alex Admin', locale: 'en-US' },
       apps: [{ location: 'nav_bar', guid: 'nav-1', width: 1160 }],
     }),
   );
   const frame = await appFrame(page, 'nav-1');
   await frame.getByTestId('nav-tab-knowledge').click();
-  await frame.getByTestId('knowledge-gaps').waitFor({ timeout: 30_000 });
+  await frame
+    .getByTestId('knowledge-gaps')
+    .waitFor({ timeout: 30_000 })
+    .catch(async (err: Error) => {
+      await page.screenshot({ path: path.join(OUT, 'knowledge-failed.png') });
+      throw new Error(`${err.message}\nframe text: ${await frame.locator('body').innerText()}`);
+    });
   const first = frame.getByTestId('knowledge-draft').first();
   const title = (await first.getByRole('button').textContent())!.trim();
   await first.getByRole('button').click();

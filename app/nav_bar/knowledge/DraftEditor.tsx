@@ -43,6 +43,16 @@ const Row = styled.div`
   flex-wrap: wrap;
 `;
 
+/** A paragraph's HTML as plain text for the sources column (the drafts' own <p> markup, escaped text). */
+const plain = (html: string) =>
+  html
+    .replace(/<[^>]+>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
+
 export interface DraftEditorProps {
   view: DraftView;
   sections: Section[];
@@ -148,7 +158,7 @@ export function DraftEditor({ view, sections, canApprove, onApprove, onReject, o
           <ol>
             {draft.paragraphs.map((p, i) => (
               <li key={i}>
-                <span>{p.html.replace(/<[^>]+>/g, '')}</span>
+                <span>{plain(p.html)}</span>
                 <SM>
                   {t('knowledge.editor.from_tickets', {
                     ids: p.sourceTicketIds.map((id) => `#${id}`).join(', '),
@@ -205,6 +215,19 @@ export function DraftEditor({ view, sections, canApprove, onApprove, onReject, o
               data-testid="draft-labels"
             />
           </Field>
+          {draft.state === 'approved' && canApprove ? (
+            // Approved but not published (the Help Center failed): publishing again is safe, it never duplicates.
+            <Row>
+              <Button
+                isPrimary
+                disabled={busy !== null}
+                onClick={() => void act('approve')}
+                data-testid="draft-publish"
+              >
+                {t('knowledge.editor.approve')}
+              </Button>
+            </Row>
+          ) : null}
           {editable ? (
             <>
               <Row>
