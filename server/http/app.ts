@@ -22,6 +22,8 @@ import { errorHandler, notFound } from './errors';
 import { suggestionRouter, type SuggestionRoutesDeps } from './suggestion-routes';
 import { requireAppAuth } from './app-auth';
 import type { Suggestions } from '../suggestions/service';
+import type { InstallService } from '../install/service';
+import { installRouter } from './install-routes';
 
 export interface AppDeps {
   db: Db;
@@ -42,6 +44,8 @@ export interface AppDeps {
   suggestions?: Suggestions;
   onAssisted?: SuggestionRoutesDeps['onAssisted'];
   streamKey: Uint8Array;
+  /** The OAuth install flow and the app's Disconnect (/v1/install/*, /v1/app/install/*). */
+  install?: InstallService;
   publicUrl: string;
   prefix: string;
 }
@@ -120,6 +124,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(connectEventsRouter(deps));
+  if (deps.install) app.use(installRouter({ ...deps, install: deps.install }));
   if (deps.billing) app.use(webhookRouter({ ...deps, billing: deps.billing }));
   app.use('/v1/app', express.json({ limit: '16kb' }));
   app.use(appRouter(deps));

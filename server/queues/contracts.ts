@@ -10,6 +10,7 @@ export const QUEUES = {
   sentimentPoll: 'sentiment-poll',
   billingTicket: 'billing-ticket',
   billingCycle: 'billing-cycle',
+  tenantLifecycle: 'tenant-lifecycle',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export const ALL_QUEUES: QueueName[] = Object.values(QUEUES);
@@ -59,6 +60,9 @@ export type BillingTicketPayload = z.infer<typeof billingTicketPayload>;
 export const billingCyclePayload = z.object({ tenantId: z.string().min(1).optional() });
 export const billingTicketJobId = (p: BillingTicketPayload): string =>
   `${p.tenantId}|${p.eventKey.replace(/:/g, '|')}`;
+
+/** tenant-lifecycle: purge the tenants whose grace period is over (scheduled; no payload). */
+export const tenantLifecyclePayload = z.object({}).strict();
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 8,
