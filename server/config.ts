@@ -47,7 +47,10 @@ export const configSchema = z.object({
   CONCIERGE_HELP_CENTER_SYNC_EVERY_MS: z.coerce.number().int().min(10_000).default(900_000),
   CONCIERGE_ZENDESK_RPM: z.coerce.number().int().min(1).default(400),
   // The global OAuth client (zdg-…) the install flow sends admins through; both or neither.
-  CONCIERGE_ZENDESK_OAUTH_CLIENT_ID: z.string().regex(/^[\w.-]{1,100}$/, 'an OAuth client identifier').optional(),
+  CONCIERGE_ZENDESK_OAUTH_CLIENT_ID: z
+    .string()
+    .regex(/^[\w.-]{1,100}$/, 'an OAuth client identifier')
+    .optional(),
   CONCIERGE_ZENDESK_OAUTH_CLIENT_SECRET: z.string().min(16, 'at least 16 characters').optional(),
   CONCIERGE_ZENDESK_OAUTH_SCOPES: z
     .string()

@@ -188,7 +188,9 @@ export function buildProgram(): Command {
         const before = await lifecycle.state(o.subdomain);
         if (before.status === 'not_connected') throw new UsageError(`--subdomain: no tenant ${o.subdomain}`);
         await lifecycle.suspend(o.subdomain, 'uninstalled');
-        process.stdout.write(`${JSON.stringify({ tenant: o.subdomain, ...(await lifecycle.state(o.subdomain)) })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ tenant: o.subdomain, ...(await lifecycle.state(o.subdomain)) })}\n`,
+        );
       } finally {
         await db.close();
       }

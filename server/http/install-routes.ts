@@ -4,6 +4,7 @@ import type { InstallResult, InstallService } from '../install/service';
 import type { TenantRepo } from '../tenants/repo';
 import { requireAppAuth } from './app-auth';
 import { requireAdmin } from './billing-routes';
+import { forgetIngestKeys } from './connect-events';
 
 export interface InstallRoutesDeps {
   install: InstallService;
@@ -99,6 +100,7 @@ export function installRouter(deps: InstallRoutesDeps): Router {
     requireAdmin,
     async (_req, res: Response) => {
       const state = await deps.install.uninstall(res.locals.tenant as string);
+      forgetIngestKeys(res.locals.tenant as string);
       res.json({ status: state.status, purgeAfter: state.purgeAfter });
     },
   );

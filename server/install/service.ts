@@ -12,7 +12,13 @@ import type { Logger } from 'pino';
 import type { Db } from '../store/db';
 import { sameDigest, sha256, type SecretBox } from '../store/crypto';
 import { AppError, BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../errors';
-import { resolveZendeskUrl, subdomainSchema, type CreatedTenant, type Tenant, type TenantRepo } from '../tenants/repo';
+import {
+  resolveZendeskUrl,
+  subdomainSchema,
+  type CreatedTenant,
+  type Tenant,
+  type TenantRepo,
+} from '../tenants/repo';
 import type { TenantLifecycle, TenantState } from '../tenants/lifecycle';
 import {
   authorizeUrl,
@@ -101,7 +107,8 @@ export class InstallService {
     try {
       zendeskUrl = resolveZendeskUrl(subdomain, input.zendeskUrl, this.deps.allowLocalZendesk);
     } catch (err) {
-      if (err instanceof ConflictError) throw new BadRequestError(err.message, undefined, 'zendesk_url_refused');
+      if (err instanceof ConflictError)
+        throw new BadRequestError(err.message, undefined, 'zendesk_url_refused');
       throw err;
     }
     const state = crypto.randomBytes(32).toString('base64url');
@@ -144,7 +151,8 @@ export class InstallService {
       throw refuse('invalid_state', 'The state parameter is missing or malformed. Start again from the app.');
     const attempt = await this.consume(input.state, input.browserNonce);
     if (input.error !== undefined) {
-      const what = typeof input.error === 'string' && /^[\w.-]{1,60}$/.test(input.error) ? input.error : 'error';
+      const what =
+        typeof input.error === 'string' && /^[\w.-]{1,60}$/.test(input.error) ? input.error : 'error';
       throw refuse('authorization_declined', `Zendesk did not authorize Concierge (${what}).`);
     }
     if (typeof input.code !== 'string' || !/^[\w.~+/=-]{1,512}$/.test(input.code))
@@ -248,7 +256,8 @@ export class InstallService {
         'state_mismatch',
         'This authorization was started in another browser (or its cookie is gone). Start again from the app.',
       );
-    if (row.consumed_at) throw refuse('state_used', 'This authorization was already used. Start again from the app.');
+    if (row.consumed_at)
+      throw refuse('state_used', 'This authorization was already used. Start again from the app.');
     if (row.expired) throw refuse('state_expired', 'This authorization expired. Start again from the app.');
     // Single use, even under concurrent callbacks: only one UPDATE finds consumed_at still empty.
     const taken = await this.deps.db.query(
@@ -268,7 +277,10 @@ export class InstallService {
   async uninstall(tenantId: string): Promise<TenantState> {
     await this.deps.lifecycle.suspend(tenantId, 'uninstalled');
     this.deps.forget(tenantId);
-    this.deps.logger.warn({ tenantId }, 'tenant uninstalled: work stopped, data purged after the grace period');
+    this.deps.logger.warn(
+      { tenantId },
+      'tenant uninstalled: work stopped, data purged after the grace period',
+    );
     return this.deps.lifecycle.state(tenantId);
   }
 

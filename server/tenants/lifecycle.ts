@@ -107,7 +107,8 @@ export class TenantLifecycle {
         `SELECT id FROM tenants WHERE id = $1 AND status = 'suspended' FOR UPDATE`,
         [id],
       );
-      if (locked.length === 0) throw new ConflictError(`tenant ${id} is not suspended`, 'tenant_not_suspended');
+      if (locked.length === 0)
+        throw new ConflictError(`tenant ${id} is not suspended`, 'tenant_not_suspended');
       const plan = await purgePlan(q);
       const deleted: Record<string, number> = {};
       for (const step of plan) {

@@ -148,9 +148,10 @@ export class TenantRepo {
   }
 
   async appSecret(id: string): Promise<string | null> {
-    const rows = await this.db.query<{ app_secret: string }>(`SELECT app_secret FROM tenants WHERE id = $1 AND status = 'active'`, [
-      id,
-    ]);
+    const rows = await this.db.query<{ app_secret: string }>(
+      `SELECT app_secret FROM tenants WHERE id = $1 AND status = 'active'`,
+      [id],
+    );
     return rows[0] ? this.box.decrypt(rows[0].app_secret, id) : null;
   }
 }

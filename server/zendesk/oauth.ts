@@ -88,13 +88,19 @@ export async function exchangeCode(
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (err) {
-    throw new OauthExchangeError(`Zendesk did not answer the token request: ${(err as Error).message}`, 'network_error');
+    throw new OauthExchangeError(
+      `Zendesk did not answer the token request: ${(err as Error).message}`,
+      'network_error',
+    );
   }
   const text = await res.text();
   if (!res.ok) {
     // Zendesk answers {"error": "invalid_grant", "error_description": "..."}: no secret in it.
     const detail = safeError(text);
-    throw new OauthExchangeError(`Zendesk refused the authorization code (${res.status}${detail})`, res.status);
+    throw new OauthExchangeError(
+      `Zendesk refused the authorization code (${res.status}${detail})`,
+      res.status,
+    );
   }
   let body: unknown;
   try {
