@@ -36,6 +36,8 @@ export interface ZendeskUser {
   id?: number;
   name?: string;
   locale?: string;
+  /** `admin`, `agent` or a custom role name: only admins are offered to connect the account. */
+  role?: string;
 }
 
 export interface AppEnv {
