@@ -24,6 +24,7 @@ import { requireAppAuth } from './app-auth';
 import type { Suggestions } from '../suggestions/service';
 import type { InstallService } from '../install/service';
 import { installRouter } from './install-routes';
+import { adminQueuesRouter } from './admin-routes';
 
 export interface AppDeps {
   db: Db;
@@ -46,6 +47,8 @@ export interface AppDeps {
   streamKey: Uint8Array;
   /** The OAuth install flow and the app's Disconnect (/v1/install/*, /v1/app/install/*). */
   install?: InstallService;
+  /** CONCIERGE_ADMIN_TOKEN: when set, the queue dashboard at /admin/queues (else those routes are 404). */
+  adminToken?: string;
   publicUrl: string;
   prefix: string;
 }
@@ -123,6 +126,7 @@ export function createApp(deps: AppDeps): Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
+  if (deps.adminToken) app.use(adminQueuesRouter({ queues: deps.queues, adminToken: deps.adminToken }));
   app.use(connectEventsRouter(deps));
   if (deps.install) app.use(installRouter({ ...deps, install: deps.install }));
   if (deps.billing) app.use(webhookRouter({ ...deps, billing: deps.billing }));
