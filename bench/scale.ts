@@ -154,7 +154,7 @@ export async function runScaleOut(opts: ScaleOptions): Promise<ScaleResult> {
       return child;
     };
     const workers = Array.from({ length: opts.workers }, work);
-    const ready = Date.now() + 90_000;
+    const ready = Date.now() + 300_000; // five Node processes booting on a busy machine
     for (const url of serveUrls) {
       while (
         (await fetch(`${url}/readyz`).then(
@@ -333,6 +333,7 @@ export async function benchScale(args: string[]): Promise<Record<string, unknown
   };
   const many = int('workers', 2);
   const one = await runScaleOut({ ...base, workers: 1 });
+  base.log(`1 worker: ${one.contactsPerS} contacts/s; now ${many} workers`);
   const more = await runScaleOut({ ...base, workers: many, killWorkerAt: 0.5 });
   const row = (r: ScaleResult) => ({
     contactsPerS: r.contactsPerS,

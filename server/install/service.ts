@@ -62,6 +62,8 @@ export interface InstallResult {
 }
 
 const DEFAULT_TTL_MS = 10 * 60_000;
+const MAX_OPEN_PER_ACCOUNT = 20;
+const MAX_OPEN_TOTAL = 10_000;
 
 export class InstallError extends AppError {}
 
@@ -116,6 +118,18 @@ export class InstallService {
     const pkce = newPkcePair();
     const ttl = this.deps.attemptTtlMs ?? DEFAULT_TTL_MS;
     await this.deps.db.query(`DELETE FROM install_attempts WHERE expires_at < now() - interval '1 day'`);
+    // /start needs no credentials: bound what it can make us store.
+    const [open] = await this.deps.db.query<{ total: string; mine: string }>(
+      `SELECT count(*)::text AS total, count(*) FILTER (WHERE subdomain = $1)::text AS mine
+         FROM install_attempts WHERE expires_at > now()`,
+      [subdomain],
+    );
+    if (Number(open?.mine ?? 0) >= MAX_OPEN_PER_ACCOUNT || Number(open?.total ?? 0) >= MAX_OPEN_TOTAL)
+      throw refuse(
+        'too_many_attempts',
+        'Too many authorizations in progress; try again in a few minutes.',
+        429,
+      );
     await this.deps.db.query(
       `INSERT INTO install_attempts (state_hash, browser_hash, subdomain, zendesk_url, code_verifier, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6)`,

@@ -327,6 +327,15 @@ describe('Install flow: a Zendesk admin connects the account through OAuth', () 
     expect(await status()).toMatchObject({ status: 'active' });
   });
 
+  test('when one account has 20 authorizations in progress, then a 21st is refused with 429', async () => {
+    for (let i = 0; i < 20; i++) await start();
+    const res = await fetch(`${h.url}/v1/install/start?subdomain=${subdomain}`, { redirect: 'manual' });
+    expect(res.status).toBe(429);
+    expect(await res.json()).toMatchObject({ error: { code: 'too_many_attempts' } });
+    // Another account is not affected.
+    await start(`other-${randomUUID().slice(0, 8)}`);
+  });
+
   test('when the subdomain is not a Zendesk subdomain or the Zendesk URL is foreign, then 400 before anything is stored', async () => {
     const bad = await fetch(`${h.url}/v1/install/start?subdomain=Not_Valid`, { redirect: 'manual' });
     expect(bad.status).toBe(400);
