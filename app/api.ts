@@ -82,6 +82,10 @@ export interface ServiceApi {
   getContact(contactId: string): Promise<ContactView | null>;
   mintStreamToken(contactId: string): Promise<{ token: string; expiresAt: string }>;
   eventsUrl(contactId: string, token: string): string;
+  /** Any other signed JSON call (`/v1/app/...`), for views that keep their own typed wrappers. */
+  call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T>;
+  /** A signed GET whose answer is text (CSV downloads). */
+  text(path: string): Promise<string>;
 }
 
 export interface ServiceApiOptions {
@@ -91,20 +95,34 @@ export interface ServiceApiOptions {
   subdomain: string;
   /** Zendesk user id, sent as `sub` (informational: the proxy signs whatever the app asks). */
   userId?: string | number;
+  /** `currentUser.role` (admin, agent, …), sent as `role`; the service checks it against Zendesk. */
+  role?: string;
 }
 
-export function createServiceApi({ client, serviceUrl, subdomain, userId }: ServiceApiOptions): ServiceApi {
+export function createServiceApi({
+  client,
+  serviceUrl,
+  subdomain,
+  userId,
+  role,
+}: ServiceApiOptions): ServiceApi {
   const base = serviceUrl.replace(/\/+$/, '');
   const claims: Record<string, string> = { iss: `https://${subdomain}.zendesk.com`, aud: base };
   if (userId !== undefined) claims.sub = String(userId);
+  if (role) claims.role = role;
 
-  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async function call<T>(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    body?: unknown,
+    dataType: 'json' | 'text' = 'json',
+  ): Promise<T> {
     const options: ZafRequestOptions = {
       url: `${base}${path}`,
       type: method,
       secure: true,
       cors: false,
-      dataType: 'json',
+      dataType,
       contentType: 'application/json',
       headers: { Authorization: 'Bearer {{jwt.token}}' },
       jwt: {
@@ -117,6 +135,7 @@ export function createServiceApi({ client, serviceUrl, subdomain, userId }: Serv
     };
     try {
       const result = await client.request<unknown>(options);
+      if (dataType === 'text') return String(result) as T;
       return (typeof result === 'string' ? JSON.parse(result) : result) as T;
     } catch (err) {
       if (err instanceof ZafRequestError) {
@@ -154,6 +173,8 @@ export function createServiceApi({ client, serviceUrl, subdomain, userId }: Serv
     eventsUrl(contactId, token) {
       return `${base}/v1/app/contacts/${encodeURIComponent(contactId)}/events?token=${encodeURIComponent(token)}`;
     },
+    call: (method, path, body) => call(method, path, body),
+    text: (path) => call<string>('GET', path, undefined, 'text'),
   };
 }
 

@@ -22,6 +22,7 @@ export default defineConfig({
       input: {
         top_bar: `${appDir}top_bar.html`,
         ticket_sidebar: `${appDir}ticket_sidebar.html`,
+        nav_bar: `${appDir}nav_bar.html`,
       },
       output: {
         entryFileNames: '[name].js',

@@ -13,8 +13,8 @@ import { createConnectClient } from '../server/connect/client';
 import { QUEUES } from '../server/queues/contracts';
 import { run, type Running } from '../server/runtime/service';
 import type { Db, Queryable } from '../server/store/db';
-import { startConnectDouble, type ConnectDouble } from '../test/doubles/connect-double';
-import { startZendeskDouble, type ZendeskDouble } from '../test/doubles/zendesk-double';
+import { startConnectDouble, type ConnectDouble } from '../doubles/connect-double';
+import { startZendeskDouble, type ZendeskDouble } from '../doubles/zendesk-double';
 import { analyse } from './sync-analysis';
 import {
   buildScenario,

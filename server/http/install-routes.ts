@@ -1,7 +1,8 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { AppError } from '../errors';
 import type { InstallResult, InstallService } from '../install/service';
-import type { TenantRepo } from '../tenants/repo';
+import type { Tenant, TenantRepo } from '../tenants/repo';
+import type { ZendeskApi } from '../zendesk/types';
 import { requireAppAuth } from './app-auth';
 import { requireAdmin } from './billing-routes';
 import { forgetIngestKeys } from './connect-events';
@@ -10,6 +11,8 @@ export interface InstallRoutesDeps {
   install: InstallService;
   tenants: TenantRepo;
   publicUrl: string;
+  /** Confirms with Zendesk that the user disconnecting is an admin (as the billing endpoints do). */
+  zendeskFor?: (tenant: Tenant) => Promise<ZendeskApi>;
 }
 
 const COOKIE = 'concierge_install';
@@ -97,7 +100,18 @@ export function installRouter(deps: InstallRoutesDeps): Router {
   router.post(
     '/v1/app/install/disconnect',
     requireAppAuth({ audience: deps.publicUrl, secretFor: (t) => deps.tenants.appSecret(t) }),
-    requireAdmin,
+    requireAdmin(
+      deps.zendeskFor
+        ? {
+            roleOf: async (tenantId, userId) => {
+              const tenant = await deps.tenants.get(tenantId);
+              return tenant
+                ? (await deps.zendeskFor!(tenant)).getUserRole(userId, { priority: 'live' })
+                : null;
+            },
+          }
+        : {},
+    ),
     async (_req, res: Response) => {
       const state = await deps.install.uninstall(res.locals.tenant as string);
       forgetIngestKeys(res.locals.tenant as string);

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { launchChromium } from '../../scripts/chromium';
-import { fakeConnectInitScript, type FakeConnectControl } from '../app/support/fake-connect';
+import { fakeConnectInitScript, type FakeConnectControl } from '../../doubles/streams-double';
 import { buildAppAssets } from './support/build';
 import { startHarness, TENANT, type ContactView, type Harness, type HostConfig } from './support/zaf-host';
 

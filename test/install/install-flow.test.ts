@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { startHarness, type Harness } from '../helpers/harness';
 import { scriptCall } from '../helpers/calls';
-import { startZendeskOauthDouble, type ZendeskOauthDouble } from '../doubles/zendesk-oauth-double';
+import { startZendeskOauthDouble, type ZendeskOauthDouble } from '../../doubles/zendesk-oauth-double';
 import { loadConfig, ConfigError } from '../../server/config';
 
 const CLIENT_ID = 'zdg-concierge-test';
@@ -299,15 +299,17 @@ describe('Install flow: a Zendesk admin connects the account through OAuth', () 
     await h.post(call.events, created.ingestKey);
     await h.until(() => [...h.zendesk.tickets.values()].some((t) => t.external_id === call.initialContactId));
 
-    const agent = await fetch(`${h.url}/v1/app/install/disconnect`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${await appToken(subdomain, created.appSecret!, 'agent')}` },
-    });
-    expect(agent.status).toBe(403);
-    const res = await fetch(`${h.url}/v1/app/install/disconnect`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${await appToken(subdomain, created.appSecret!, 'admin')}` },
-    });
+    const disconnect = async (role: string, sub: number) =>
+      fetch(`${h.url}/v1/app/install/disconnect`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await appToken(subdomain, created.appSecret!, role, sub)}` },
+      });
+    const agentUser = h.zendesk.addUser({ name: 'Ann Agent', email: 'ann@example.com', role: 'agent' });
+    expect((await disconnect('agent', agentUser.id)).status).toBe(403);
+    // The role claim is only the first gate: Zendesk (asked with the tenant's token) must list an admin.
+    expect((await disconnect('admin', agentUser.id)).status).toBe(403);
+    expect(await status()).toMatchObject({ status: 'active' });
+    const res = await disconnect('admin', 1); // the double's account owner, an admin
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'suspended', purgeAfter: expect.any(String) });
     expect(await status()).toMatchObject({ status: 'suspended', reason: 'uninstalled' });
@@ -370,8 +372,10 @@ describe('Install flow configuration', () => {
   });
 });
 
-async function appToken(subdomain: string, secret: string, role?: string): Promise<string> {
-  return new SignJWT(role ? { role } : {})
+async function appToken(subdomain: string, secret: string, role?: string, sub?: number): Promise<string> {
+  const jwt = new SignJWT(role ? { role } : {});
+  if (sub !== undefined) jwt.setSubject(String(sub));
+  return jwt
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(`https://${subdomain}.zendesk.com`)
     .setAudience(PUBLIC)

@@ -5,8 +5,8 @@ import { QUEUES } from '../../server/queues/contracts';
 import { randomUUID } from 'node:crypto';
 import { envelope, scriptCall, type CallScript } from '../helpers/calls';
 import { startHarness, type Harness } from '../helpers/harness';
-import { startContactLensDouble, type ContactLensDouble } from '../doubles/contact-lens-double';
-import type { DoubleTicket } from '../doubles/zendesk-double';
+import { startContactLensDouble, type ContactLensDouble } from '../../doubles/contact-lens-double';
+import type { DoubleTicket } from '../../doubles/zendesk-double';
 
 const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/connect');
 const fixture = <T>(name: string): T => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8')) as T;

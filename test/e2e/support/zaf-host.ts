@@ -49,14 +49,16 @@ export interface ContactView {
 }
 
 export interface AppSpec {
-  location: 'top_bar' | 'ticket_sidebar';
+  location: 'top_bar' | 'ticket_sidebar' | 'nav_bar';
+  /** iframe width in px (default: per location, see host.html). */
+  width?: number;
   guid: string;
   ticketId?: number;
 }
 
 export interface HostConfig {
   subdomain?: string;
-  user?: { id: number; name: string; locale: string };
+  user?: { id: number; name: string; locale: string; role?: string };
   apps: AppSpec[];
   /** Non-secure settings as the admin saved them; defaults point at the local service and CCP. */
   settings?: Record<string, string>;
@@ -116,7 +118,16 @@ export const TENANT = 'acme';
 export const APP_SECRET = 'e2e-app-secret-7d0c1f9a3b5e';
 const STREAM_KEY = 'e2e-server-stream-key-0123456789';
 
-export async function startHarness(): Promise<Harness> {
+export interface HarnessOptions {
+  /**
+   * More service routes, mounted behind the stand-ins and before the error handler: e.g. the real
+   * billing router over a real database (test/e2e/resolutions.e2e.test.ts). Gets the service URL the
+   * app signs as `aud`.
+   */
+  routes?: (serviceUrl: string) => express.Router;
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const servers: http.Server[] = [];
   const sockets = new Set<import('node:net').Socket>();
   const track = (s: http.Server) => {
@@ -203,6 +214,7 @@ export async function startHarness(): Promise<Harness> {
     if (entry) assertSameTenant({ tenantId: res.locals.tenant }, entry.tenant);
     res.json(await mintStreamToken({ key: STREAM_KEY, tenantId: res.locals.tenant, contactId }));
   });
+  if (opts.routes) service.use(opts.routes(serviceUrl));
   service.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err instanceof AppError ? err : new AppError('internal', 'Internal error');
     res.status(e.status).json({ error: { code: e.code, message: e.message } });

@@ -71,6 +71,7 @@
     iframe.name = guid;
     iframe.title = spec.location;
     iframe.setAttribute('allow', 'microphone; autoplay; clipboard-write');
+    if (spec.width) iframe.style.width = spec.width + 'px';
     iframe.src =
       APP_ORIGIN +
       '/' +
