@@ -5,6 +5,7 @@ import { benchGaps } from './gaps';
 import { benchLiveAndSuggest } from './live-all';
 import { benchBilling } from './billing';
 import { UsageError } from './usage';
+import { benchScale } from './scale';
 
 /**
  * `bin/bench [name] [options]`: runs benchmarks and prints one JSON document per benchmark on stdout
@@ -38,6 +39,10 @@ const BENCHES: Record<string, () => Bench | string> = {
   live: () => benchLiveAndSuggest,
   billing: () => benchBilling,
   app: loadAppBench,
+  scale: () =>
+    process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL
+      ? benchScale
+      : 'needs PostgreSQL (BENCH_DATABASE_URL): several processes share one database',
 };
 
 const USAGE = `usage: bench [${Object.keys(BENCHES).join('|')}] [options]   (no name: run all available)`;

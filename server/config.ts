@@ -46,6 +46,20 @@ export const configSchema = z.object({
   CONCIERGE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
   CONCIERGE_HELP_CENTER_SYNC_EVERY_MS: z.coerce.number().int().min(10_000).default(900_000),
   CONCIERGE_ZENDESK_RPM: z.coerce.number().int().min(1).default(400),
+  // The global OAuth client (zdg-…) the install flow sends admins through; both or neither.
+  CONCIERGE_ZENDESK_OAUTH_CLIENT_ID: z
+    .string()
+    .regex(/^[\w.-]{1,100}$/, 'an OAuth client identifier')
+    .optional(),
+  CONCIERGE_ZENDESK_OAUTH_CLIENT_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  CONCIERGE_ZENDESK_OAUTH_SCOPES: z
+    .string()
+    .regex(/^[\w:]+( [\w:]+)*$/, 'space-separated scopes, e.g. "read write"')
+    .default('read write'),
+  // Days between an uninstall (or a revoked token) and the deletion of the tenant's data.
+  CONCIERGE_TENANT_GRACE_DAYS: z.coerce.number().min(0).max(365).default(30),
+  // Bearer token for /admin/* (the queue dashboard); unset = those routes do not exist (404).
+  CONCIERGE_ADMIN_TOKEN: z.string().min(24, 'at least 24 characters (openssl rand -base64 32)').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ...aiConfigShape,
 });
@@ -66,6 +80,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  if (!parsed.data.CONCIERGE_ZENDESK_OAUTH_CLIENT_ID !== !parsed.data.CONCIERGE_ZENDESK_OAUTH_CLIENT_SECRET) {
+    throw new ConfigError([
+      'CONCIERGE_ZENDESK_OAUTH_CLIENT_ID and CONCIERGE_ZENDESK_OAUTH_CLIENT_SECRET: set both or neither',
+    ]);
   }
   return {
     ...parsed.data,

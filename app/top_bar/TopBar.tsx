@@ -17,6 +17,7 @@ import { createScreenPopper } from './screenPop';
 import { createSoftphone, loadBundledStreams, type Softphone, type SoftphoneEnv } from './softphone/streams';
 import { parseCommand, type SoftphoneCommand, type SoftphoneSnapshot } from './softphone/types';
 import { SoftphonePanel } from './SoftphonePanel';
+import { ConnectAccount } from './ConnectAccount';
 import { createTabCoordinator, type Role, type TabCoordinator } from './tabs';
 
 const Page = styled.main`
@@ -51,6 +52,7 @@ export function TopBar() {
     const invalid = problems.includes('connect_url_invalid');
     return (
       <Page>
+        <ConnectAccount />
         <ErrorState title={t('config.connect.title')} testId="config-problem">
           <Paragraph>{t(invalid ? 'config.connect.invalid' : 'config.connect.missing')}</Paragraph>
         </ErrorState>
@@ -58,10 +60,13 @@ export function TopBar() {
     );
   }
   return (
-    <LiveTopBar
-      ccpUrl={settings.ccpUrl}
-      {...(settings.connectRegion ? { region: settings.connectRegion } : {})}
-    />
+    <>
+      <ConnectAccount />
+      <LiveTopBar
+        ccpUrl={settings.ccpUrl}
+        {...(settings.connectRegion ? { region: settings.connectRegion } : {})}
+      />
+    </>
   );
 }
 

@@ -117,7 +117,7 @@ export class WebhookAuthRepo {
     if (hit && hit.until > Date.now()) return hit.value;
     const rows = await this.db.query<{ webhook_secret_hash: string; signing_secret: string | null }>(
       `SELECT t.webhook_secret_hash, w.signing_secret
-         FROM tenants t LEFT JOIN zendesk_webhooks w ON w.tenant_id = t.id WHERE t.id = $1`,
+         FROM tenants t LEFT JOIN zendesk_webhooks w ON w.tenant_id = t.id WHERE t.id = $1 AND t.status = 'active'`,
       [tenantId],
     );
     const r = rows[0];

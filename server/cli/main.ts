@@ -13,6 +13,7 @@ import { suggestCommand } from './suggest';
 import { registerGapsCommand } from './gaps';
 import { registerBillingCommands } from './billing';
 import { registerDemoCommand } from './demo';
+import { TenantLifecycle } from '../tenants/lifecycle';
 
 /** Thrown for a CLI usage problem: printed as one clear line, exit code 2. */
 class UsageError extends Error {}
@@ -172,6 +173,28 @@ export function buildProgram(): Command {
     .action(async () => {
       const list = await withDb(({ tenants }) => tenants.list());
       process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+    });
+
+  tenant
+    .command('uninstall')
+    .description('stop all work for a tenant now; its data is deleted after CONCIERGE_TENANT_GRACE_DAYS')
+    .requiredOption('--subdomain <s>', 'tenant')
+    .action(async (o: { subdomain: string }) => {
+      const cfg = config();
+      const db = await openDb({ databaseUrl: cfg.DATABASE_URL, dataDir: cfg.dataDir });
+      try {
+        await migrate(db);
+        const box = new SecretBox(loadEncryptionKey(cfg.CONCIERGE_ENCRYPTION_KEY, cfg.dataDir));
+        const lifecycle = new TenantLifecycle(db, box, cfg.CONCIERGE_TENANT_GRACE_DAYS);
+        const before = await lifecycle.state(o.subdomain);
+        if (before.status === 'not_connected') throw new UsageError(`--subdomain: no tenant ${o.subdomain}`);
+        await lifecycle.suspend(o.subdomain, 'uninstalled');
+        process.stdout.write(
+          `${JSON.stringify({ tenant: o.subdomain, ...(await lifecycle.state(o.subdomain)) })}\n`,
+        );
+      } finally {
+        await db.close();
+      }
     });
 
   registerBillingCommands(program, tenant);

@@ -27,6 +27,9 @@ import { knowledgeRouter } from './knowledge-routes';
 import type { KnowledgeRepo } from '../knowledge/repo';
 import type { ReviewQueue } from '../knowledge/review';
 import type { KnowledgeAccess } from '../knowledge/access';
+import type { InstallService } from '../install/service';
+import { installRouter } from './install-routes';
+import { adminQueuesRouter } from './admin-routes';
 
 export interface AppDeps {
   db: Db;
@@ -51,6 +54,10 @@ export interface AppDeps {
   review?: ReviewQueue;
   knowledgeAccess?: KnowledgeAccess;
   streamKey: Uint8Array;
+  /** The OAuth install flow and the app's Disconnect (/v1/install/*, /v1/app/install/*). */
+  install?: InstallService;
+  /** CONCIERGE_ADMIN_TOKEN: when set, the queue dashboard at /admin/queues (else those routes are 404). */
+  adminToken?: string;
   publicUrl: string;
   prefix: string;
   /** The tenant's Zendesk API (billing and knowledge check a user's role with Zendesk). */
@@ -130,7 +137,9 @@ export function createApp(deps: AppDeps): Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
+  if (deps.adminToken) app.use(adminQueuesRouter({ queues: deps.queues, adminToken: deps.adminToken }));
   app.use(connectEventsRouter(deps));
+  if (deps.install) app.use(installRouter({ ...deps, install: deps.install }));
   if (deps.billing) app.use(webhookRouter({ ...deps, billing: deps.billing }));
   // Article bodies a reviewer edited are larger than anything else the app sends.
   app.use('/v1/app/knowledge', express.json({ limit: '512kb' }));

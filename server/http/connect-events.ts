@@ -27,6 +27,11 @@ const LIVE_EVENTS = new Set(['CONNECTED_TO_AGENT', 'INITIATED', 'QUEUED', 'CONNE
 const KEY_CACHE_TTL_MS = 30_000;
 const keyCache = new Map<string, { tenant: Tenant; until: number }>();
 
+/** Drops a tenant's cached keys (an uninstall through this process takes effect at once). */
+export function forgetIngestKeys(tenantId: string): void {
+  for (const [digest, hit] of keyCache) if (hit.tenant.id === tenantId) keyCache.delete(digest);
+}
+
 async function authenticate(req: Request, tenants: TenantRepo): Promise<Tenant> {
   const header = req.get('authorization') ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);

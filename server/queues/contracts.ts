@@ -11,6 +11,7 @@ export const QUEUES = {
   billingTicket: 'billing-ticket',
   billingCycle: 'billing-cycle',
   knowledgeGaps: 'knowledge-gaps',
+  tenantLifecycle: 'tenant-lifecycle',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export const ALL_QUEUES: QueueName[] = Object.values(QUEUES);
@@ -70,6 +71,8 @@ export type KnowledgeGapsPayload = z.infer<typeof knowledgeGapsPayload>;
 export const knowledgeRunJobId = (tenantId: string, runId: string): string =>
   `knowledge|${tenantId}|${runId}`;
 export const knowledgeSchedulerId = (tenantId: string): string => `knowledge|${tenantId}`;
+/** tenant-lifecycle: purge the tenants whose grace period is over (scheduled; no payload). */
+export const tenantLifecyclePayload = z.object({}).strict();
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 8,

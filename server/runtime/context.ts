@@ -34,6 +34,9 @@ import { sentimentOptions, type SentimentOptions, type SentimentScorer } from '.
 import { KnowledgeRepo } from '../knowledge/repo';
 import { ReviewQueue } from '../knowledge/review';
 import { KnowledgeAccess } from '../knowledge/access';
+import { TenantLifecycle } from '../tenants/lifecycle';
+import { InstallService } from '../install/service';
+import { setupWebhooks } from '../billing/setup';
 
 /** Everything a process of the service needs, built once from the config. */
 export interface Context {
@@ -68,6 +71,9 @@ export interface Context {
   streamKey: Uint8Array;
   /** A process-unique name, for leases and logs. */
   instanceId: string;
+  /** Tenant install (OAuth), uninstall, revoked tokens, purge after the grace period. */
+  lifecycle: TenantLifecycle;
+  install: InstallService;
   close(): Promise<void>;
 }
 
@@ -135,6 +141,8 @@ export async function createContext(
       onRequest: ({ kind, status, ms }) => {
         metrics.zendeskRequests.inc({ kind, status: String(status) });
         metrics.zendeskLatency.observe({ kind }, ms / 1000);
+        // A revoked token (or an uninstalled global OAuth client) is a 401: check it, then stop the tenant.
+        if (status === 401) void install.zendeskRefused(tenant);
       },
     });
     // Credentials are re-read now and then so a rotated token takes effect without a restart.
@@ -161,6 +169,41 @@ export async function createContext(
   const helpCenter = new HelpCenterRepo(db);
   const ai = createProvider(config);
   const streamKey = crypto.createHmac('sha256', key).update('stream-tokens').digest();
+
+  const lifecycle = new TenantLifecycle(db, box, config.CONCIERGE_TENANT_GRACE_DAYS);
+  const forget = (id: string) => {
+    zendeskCache.delete(id);
+    tenantCache.delete(id);
+  };
+  const install: InstallService = new InstallService({
+    db,
+    box,
+    tenants,
+    lifecycle,
+    oauth:
+      config.CONCIERGE_ZENDESK_OAUTH_CLIENT_ID && config.CONCIERGE_ZENDESK_OAUTH_CLIENT_SECRET
+        ? {
+            clientId: config.CONCIERGE_ZENDESK_OAUTH_CLIENT_ID,
+            clientSecret: config.CONCIERGE_ZENDESK_OAUTH_CLIENT_SECRET,
+            scopes: config.CONCIERGE_ZENDESK_OAUTH_SCOPES,
+            redirectUri: `${config.publicUrl}/v1/install/callback`,
+          }
+        : null,
+    allowLocalZendesk: config.CONCIERGE_ALLOW_LOCAL_ZENDESK,
+    publicUrl: config.publicUrl,
+    zendeskFor: (tenant) => {
+      forget(tenant.id);
+      return zendeskFor(tenant);
+    },
+    forget,
+    setupWebhooks: (tenantId, webhookSecret, zendesk) =>
+      setupWebhooks(
+        { auth: billing.auth, settings: billing.settings, zendesk, publicUrl: config.publicUrl, logger },
+        tenantId,
+        { webhookSecret },
+      ),
+    logger: logger.child({ module: 'install' }),
+  });
 
   const instanceId = `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
   const billing = createBilling({
@@ -235,6 +278,8 @@ export async function createContext(
     sentiment,
     streamKey,
     instanceId,
+    lifecycle,
+    install,
     syncDeps: () => ({
       inbox,
       contacts,

@@ -49,6 +49,7 @@ export async function run(config: Config, logger: Logger, opts: RunOptions): Pro
       bodyLimit: config.CONCIERGE_BODY_LIMIT,
       publicUrl: config.publicUrl,
       prefix: config.CONCIERGE_QUEUE_PREFIX,
+      ...(config.CONCIERGE_ADMIN_TOKEN ? { adminToken: config.CONCIERGE_ADMIN_TOKEN } : {}),
       // An inserted or copied suggestion is the evidence of an AI-assisted resolution.
       onAssisted: (tenantId, ticketId, use) => ctx.billing.recordSuggestionUse(tenantId, ticketId, use),
     });

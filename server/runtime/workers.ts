@@ -14,6 +14,7 @@ import {
 } from '../../workers/billing-cycle';
 import { declareKnowledgeSchedules, knowledgeGapsProcessor } from '../../workers/knowledge-gaps';
 import type { Context } from './context';
+import { TENANT_PURGE_EVERY_MS, tenantLifecycleProcessor } from '../../workers/tenant-lifecycle';
 
 export interface RunningWorkers {
   workers: Worker[];
@@ -40,6 +41,7 @@ export async function startWorkers(
     [QUEUES.billingTicket]: billingTicketProcessor(ctx.billing.processDeps()),
     [QUEUES.billingCycle]: billingCycleProcessor(ctx),
     [QUEUES.knowledgeGaps]: knowledgeGapsProcessor({ ...ctx, zendeskFor: (t) => ctx.zendeskFor(t) }),
+    [QUEUES.tenantLifecycle]: tenantLifecycleProcessor(ctx),
   };
   const concurrency: Partial<Record<QueueName, number>> = {
     [QUEUES.contactSync]: ctx.config.CONCIERGE_WORKER_CONCURRENCY,
@@ -77,6 +79,7 @@ export async function startWorkers(
       every: ctx.config.CONCIERGE_HELP_CENTER_SYNC_EVERY_MS,
     },
     { queue: QUEUES.billingCycle, id: 'billing-cycle', every: BILLING_CYCLE_EVERY_MS },
+    { queue: QUEUES.tenantLifecycle, id: 'tenant-purge', every: TENANT_PURGE_EVERY_MS },
   ];
   const schedule = async () => {
     for (const s of schedules.filter((x) => names.includes(x.queue))) {

@@ -79,6 +79,10 @@ const toTenant = (r: TenantRow): Tenant => ({
   zendeskRpm: r.zendesk_rpm,
 });
 
+/**
+ * Reads see active tenants only: a suspended tenant (uninstalled, token revoked; migration 007) is
+ * unknown to ingest, app calls, workers and schedulers alike, which is what stops all its work.
+ */
 export class TenantRepo {
   constructor(
     private readonly db: Db,
@@ -113,7 +117,7 @@ export class TenantRepo {
 
   async byIngestKey(key: string): Promise<Tenant | null> {
     const rows = await this.db.query<TenantRow>(
-      `SELECT id, zendesk_url, connect_instance_arn, connect_url, zendesk_rpm FROM tenants WHERE ingest_key_hash = $1`,
+      `SELECT id, zendesk_url, connect_instance_arn, connect_url, zendesk_rpm FROM tenants WHERE ingest_key_hash = $1 AND status = 'active'`,
       [sha256(key)],
     );
     return rows[0] ? toTenant(rows[0]) : null;
@@ -121,7 +125,7 @@ export class TenantRepo {
 
   async get(id: string): Promise<Tenant | null> {
     const rows = await this.db.query<TenantRow>(
-      `SELECT id, zendesk_url, connect_instance_arn, connect_url, zendesk_rpm FROM tenants WHERE id = $1`,
+      `SELECT id, zendesk_url, connect_instance_arn, connect_url, zendesk_rpm FROM tenants WHERE id = $1 AND status = 'active'`,
       [id],
     );
     return rows[0] ? toTenant(rows[0]) : null;
@@ -129,7 +133,7 @@ export class TenantRepo {
 
   async list(): Promise<Tenant[]> {
     const rows = await this.db.query<TenantRow>(
-      `SELECT id, zendesk_url, connect_instance_arn, connect_url, zendesk_rpm FROM tenants ORDER BY id`,
+      `SELECT id, zendesk_url, connect_instance_arn, connect_url, zendesk_rpm FROM tenants WHERE status = 'active' ORDER BY id`,
     );
     return rows.map(toTenant);
   }
@@ -144,9 +148,10 @@ export class TenantRepo {
   }
 
   async appSecret(id: string): Promise<string | null> {
-    const rows = await this.db.query<{ app_secret: string }>(`SELECT app_secret FROM tenants WHERE id = $1`, [
-      id,
-    ]);
+    const rows = await this.db.query<{ app_secret: string }>(
+      `SELECT app_secret FROM tenants WHERE id = $1 AND status = 'active'`,
+      [id],
+    );
     return rows[0] ? this.box.decrypt(rows[0].app_secret, id) : null;
   }
 }
