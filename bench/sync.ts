@@ -206,7 +206,7 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
       `${scenario.stats.deliveries} deliveries in ${scenario.stats.posts} POSTs at ${opts.rate || 'max'} events/s`,
     );
 
-    const roundTrips = { count: 0, transactions: 0 };
+    const roundTrips = { count: 0, transactions: 0, byStatement: {} as Record<string, number> };
     for (const service of services) countRoundTrips(service.ctx.db, roundTrips);
     const worker = running.workers!.workers[0]!;
     const jobs = { runs: 0, completed: 0, failed: 0 };
@@ -338,6 +338,11 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
         roundTrips: roundTrips.count,
         roundTripsPerStoredEvent: round(roundTrips.count / scenario.stats.events, 2),
         transactions: roundTrips.transactions,
+        perStoredEventByStatement: Object.fromEntries(
+          Object.entries(roundTrips.byStatement)
+            .sort((a, b) => b[1] - a[1])
+            .map(([k, v]) => [k, round(v / scenario.stats.events, 2)]),
+        ),
       },
       process: { ...proc, cpuMsPerStoredEvent: round((proc.cpuSeconds * 1000) / scenario.stats.events, 2) },
       targets: TARGETS,
@@ -377,11 +382,19 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
  * Counts statements sent to the database (a transaction adds its BEGIN and COMMIT) by wrapping the
  * service's Db object: the repositories call `this.db.query`/`tx` at run time, so they see the wrapper.
  */
-function countRoundTrips(db: Db, counter: { count: number; transactions: number }): void {
+function countRoundTrips(
+  db: Db,
+  counter: { count: number; transactions: number; byStatement: Record<string, number> },
+): void {
   const query = db.query.bind(db);
   const tx = db.tx.bind(db);
-  db.query = ((sql: string, params?: unknown[]) => {
+  const tally = (sql: string) => {
     counter.count++;
+    const key = statementKey(sql);
+    counter.byStatement[key] = (counter.byStatement[key] ?? 0) + 1;
+  };
+  db.query = ((sql: string, params?: unknown[]) => {
+    tally(sql);
     return query(sql, params);
   }) as Db['query'];
   db.tx = ((fn: Parameters<Db['tx']>[0]) => {
@@ -391,13 +404,16 @@ function countRoundTrips(db: Db, counter: { count: number; transactions: number 
       fn({
         exec: (sql) => q.exec(sql),
         query: ((sql: string, params?: unknown[]) => {
-          counter.count++;
+          tally(sql);
           return q.query(sql, params);
         }) as Queryable['query'],
       }),
     );
   }) as Db['tx'];
 }
+
+/** The start of a statement, whitespace collapsed: enough to tell the statements apart. */
+const statementKey = (sql: string): string => sql.replace(/\s+/g, ' ').trim().slice(0, 90);
 
 async function dropSchema(url: string, schema: string): Promise<void> {
   const pool = new Pool({ connectionString: url, max: 1 });
