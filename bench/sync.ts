@@ -13,25 +13,15 @@ import { createConnectClient } from '../server/connect/client';
 import { QUEUES } from '../server/queues/contracts';
 import { run, type Running } from '../server/runtime/service';
 import type { Db, Queryable } from '../server/store/db';
-import { startConnectDouble, type ConnectDouble } from '../test/doubles/connect-double';
-import { startZendeskDouble, type ZendeskDouble } from '../test/doubles/zendesk-double';
-import { analyse } from './sync-analysis';
-import {
-  buildScenario,
-  DUPLICATE_SHARE,
-  FAR_SHARE,
-  GAP,
-  MIX,
-  RETURNING_SHARE,
-  WINDOW,
-} from './sync-scenario';
-import { sendAll } from './sender';
+import { Harness } from './sync-harness';
+import { DUPLICATE_SHARE, FAR_SHARE, GAP, MIX, RETURNING_SHARE, WINDOW } from './sync-scenario';
 import { distribution, probeProcess, round } from './stats';
 import { UsageError } from './usage';
 
 /**
  * `bench sync`: the whole service in this process (API + contact-sync worker) against the Zendesk and
- * Connect doubles on 127.0.0.1, fed the issue's scenario over HTTP. Prints nothing; returns the figures.
+ * Connect doubles on 127.0.0.1, fed the issue's scenario over HTTP by a load generator; doubles and load
+ * generator run on a worker thread (see sync-harness.ts). Prints nothing; returns the figures.
  */
 
 export const TARGETS = { duplicates: 0, lost: 0, ticketPathRatio: 1.05, p99Ms: 50, atEventsPerS: 200 };
@@ -139,26 +129,25 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
 
   // Ctrl-C stops sending and waiting, then cleans up (schema, Redis keys, temp dir) before exiting.
   const interrupted = new AbortController();
+  let harness: Harness | undefined;
   const onSignal = () => {
     progress('interrupted: stopping and cleaning up');
     interrupted.abort();
+    harness?.abort();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  let zendesk: ZendeskDouble | undefined;
-  let connect: ConnectDouble | undefined;
   let connectClient: ConnectClient | undefined;
   const services: Running[] = [];
   let redisUrl: string | undefined;
   let privateRedis = false;
   try {
-    zendesk = await startZendeskDouble();
-    connect = await startConnectDouble();
-    const connectUrl = connect.url;
+    harness = new Harness(progress);
+    const world = await harness.init({ contacts: opts.contacts, seed: opts.seed, agents: AGENTS });
     connectClient = new ConnectClient({
-      region: connect.region,
-      endpoint: connectUrl,
+      region: world.connectRegion,
+      endpoint: world.connectUrl,
       credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
     });
     const sdk = connectClient;
@@ -186,22 +175,17 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
     const tenant = await ctx.tenants.create(
       {
         subdomain: `bench${randomUUID().slice(0, 8)}`,
-        zendeskUrl: zendesk.url,
+        zendeskUrl: world.zendeskUrl,
         credentials: { kind: 'api_token', email: 'ops@example.com', token: 'zd-token' },
-        connectInstanceArn: connect.instanceArn,
+        connectInstanceArn: world.instanceArn,
         zendeskRpm: opts.zendeskRpm,
       },
       true,
     );
-    for (const id of AGENTS) {
-      connect.putUser({ userId: id, username: `${id}@example.com`, email: `${id}@example.com` });
-      zendesk.addUser({ name: `Agent ${id}`, email: `${id}@example.com`, role: 'agent' });
-    }
-
+    const scenario = { stats: world.stats };
     progress(
-      `backend ${ctx.db.kind}${opts.split ? ' (split API/worker)' : ''}, redis ${privateRedis ? 'private' : redisUrl}, worker concurrency ${config.CONCIERGE_WORKER_CONCURRENCY}; scripting ${opts.contacts} contacts`,
+      `backend ${ctx.db.kind}${opts.split ? ' (split API/worker)' : ''}, redis ${privateRedis ? 'private' : redisUrl}, worker concurrency ${config.CONCIERGE_WORKER_CONCURRENCY}; ${opts.contacts} contacts scripted`,
     );
-    const scenario = buildScenario(connect, { contacts: opts.contacts, seed: opts.seed, agents: AGENTS });
     progress(
       `${scenario.stats.deliveries} deliveries in ${scenario.stats.posts} POSTs at ${opts.rate || 'max'} events/s`,
     );
@@ -229,16 +213,7 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
     });
 
     const probe = probeProcess();
-    const send = await sendAll(scenario.posts, {
-      url: api.url!,
-      ingestKey: tenant.ingestKey,
-      rate: opts.rate,
-      signal: interrupted.signal,
-      onProgress: (sent) =>
-        progress(
-          `${sent}/${scenario.stats.deliveries} events sent, ${zendesk!.requests.length} Zendesk requests`,
-        ),
-    });
+    const send = await harness.send(api.url!, tenant.ingestKey, opts.rate);
     progress(`sent in ${send.sendSeconds.toFixed(1)} s; waiting for the inbox to drain`);
 
     const drainStart = Date.now();
@@ -264,8 +239,8 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
     await sleep(300); // a request already on the wire still lands in the double's log
     const proc = probe.stop();
     const inbox = await ctx.inbox.counts();
-    const analysis = analyse(scenario, zendesk);
-    const describes = connect.count('DescribeContact');
+    const { analysis, connect } = await harness.analyse();
+    const describes = connect.describeContact;
 
     const result = {
       benchmark: 'sync',
@@ -282,7 +257,7 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
         workerConcurrency: config.CONCIERGE_WORKER_CONCURRENCY,
         zendeskRpm: opts.zendeskRpm,
         inProcess:
-          'API, contact-sync worker, Zendesk and Connect doubles and the load generator share one Node process',
+          'API and contact-sync worker on the main thread; Zendesk and Connect doubles and the load generator on a worker thread of the same process',
       },
       scenario: {
         contacts: opts.contacts,
@@ -325,7 +300,7 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
       connect: {
         describeContact: describes,
         describeContactPerContact: round(describes / opts.contacts, 3),
-        describeUser: connect.count('DescribeUser'),
+        describeUser: connect.describeUser,
       },
       jobs: {
         ...jobs,
@@ -362,8 +337,7 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
     progress('cleaning up');
     for (const service of services)
       await service.stop().catch((err: unknown) => progress(`stop failed: ${String(err)}`));
-    await zendesk?.close().catch(() => undefined);
-    await connect?.close().catch(() => undefined);
+    await harness?.close().catch(() => undefined);
     connectClient?.destroy();
     if (opts.databaseUrl)
       await dropSchema(opts.databaseUrl, schema).catch((err: unknown) =>
