@@ -12,8 +12,9 @@ import { REDACT_PATHS } from '../server/logger';
 import { createConnectClient } from '../server/connect/client';
 import { QUEUES } from '../server/queues/contracts';
 import { run, type Running } from '../server/runtime/service';
-import type { Db, Queryable } from '../server/store/db';
 import { Harness } from './sync-harness';
+import { addRoundTrips, countRoundTrips, newRoundTrips, watchJobs, type JobStats } from './sync-probes';
+import { WorkerThread } from './sync-worker';
 import { DUPLICATE_SHARE, FAR_SHARE, GAP, MIX, RETURNING_SHARE, WINDOW } from './sync-scenario';
 import { distribution, probeProcess, round } from './stats';
 import { UsageError } from './usage';
@@ -34,7 +35,7 @@ export interface SyncBenchOptions {
   databaseUrl: string | undefined;
   /** The tenant's Zendesk budget: high by default, so the pipeline is measured rather than the plan. */
   zendeskRpm: number;
-  /** API and worker as two services (own pools and connections) in this process, like `serve` + `work`. */
+  /** API and worker as two services (own threads, pools and connections), like `serve` + `work`. */
   split: boolean;
   drainTimeoutS: number;
 }
@@ -140,6 +141,7 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
 
   let connectClient: ConnectClient | undefined;
   const services: Running[] = [];
+  let workerThread: WorkerThread | undefined;
   let redisUrl: string | undefined;
   let privateRedis = false;
   try {
@@ -163,15 +165,18 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
     services.push(api);
     redisUrl = api.redis.url;
     privateRedis = !!api.redis.child;
-    const running = opts.split
-      ? await run(loadConfig({ ...env, REDIS_URL: redisUrl }), logger, {
-          api: false,
-          queues: [QUEUES.contactSync],
-          overrides,
-        })
-      : api;
-    if (running !== api) services.push(running);
-    const { ctx } = running;
+    const { ctx } = api;
+    const roundTrips = newRoundTrips();
+    countRoundTrips(ctx.db, roundTrips);
+    let inProcessJobs: JobStats | undefined;
+    if (opts.split) {
+      workerThread = new WorkerThread(progress);
+      await workerThread.start({
+        env: { ...env, REDIS_URL: redisUrl },
+        schema,
+        connect: { region: world.connectRegion, url: world.connectUrl },
+      });
+    } else inProcessJobs = watchJobs(api.workers!.workers[0]!);
     const tenant = await ctx.tenants.create(
       {
         subdomain: `bench${randomUUID().slice(0, 8)}`,
@@ -189,28 +194,6 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
     progress(
       `${scenario.stats.deliveries} deliveries in ${scenario.stats.posts} POSTs at ${opts.rate || 'max'} events/s`,
     );
-
-    const roundTrips = { count: 0, transactions: 0, byStatement: {} as Record<string, number> };
-    for (const service of services) countRoundTrips(service.ctx.db, roundTrips);
-    const worker = running.workers!.workers[0]!;
-    const jobs = { runs: 0, completed: 0, failed: 0 };
-    const jobWaitMs: number[] = [];
-    const jobRunMs: number[] = [];
-    worker.on('active', () => jobs.runs++);
-    worker.on('completed', (job) => {
-      jobs.completed++;
-      // processedOn is the last activation, so a requeued job's wait includes its delays.
-      if (job.processedOn !== undefined) {
-        jobWaitMs.push(job.processedOn - job.timestamp);
-        if (job.finishedOn !== undefined) jobRunMs.push(job.finishedOn - job.processedOn);
-      }
-    });
-    const failureReasons: Record<string, number> = {};
-    worker.on('failed', (_job, err) => {
-      jobs.failed++;
-      const reason = `${err.name}: ${err.message}`.slice(0, 80);
-      failureReasons[reason] = (failureReasons[reason] ?? 0) + 1;
-    });
 
     const probe = probeProcess();
     const send = await harness.send(api.url!, tenant.ingestKey, opts.rate);
@@ -238,6 +221,13 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
     const drainSeconds = (Date.now() - drainStart) / 1000;
     await sleep(300); // a request already on the wire still lands in the double's log
     const proc = probe.stop();
+    let jobs = inProcessJobs;
+    if (workerThread) {
+      const w = await workerThread.stats();
+      jobs = w.jobs;
+      addRoundTrips(roundTrips, w.roundTrips);
+    }
+    if (!jobs) throw new Error('no job statistics');
     const inbox = await ctx.inbox.counts();
     const { analysis, connect } = await harness.analyse();
     const describes = connect.describeContact;
@@ -252,7 +242,7 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
         database: ctx.db.kind === 'pg' ? 'postgresql' : 'pglite (in memory)',
         redis: privateRedis ? 'private redis-server' : 'external',
         topology: opts.split
-          ? 'split: API and contact-sync worker as two services (own DB pools, Redis connections) in one process'
+          ? 'split: API (main thread) and contact-sync worker (own thread) as two services with their own event loops, DB pools and Redis connections, like `serve` + `work`'
           : 'single: API and contact-sync worker share one context (one DB pool), like `concierge start`',
         workerConcurrency: config.CONCIERGE_WORKER_CONCURRENCY,
         zendeskRpm: opts.zendeskRpm,
@@ -303,11 +293,13 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
         describeUser: connect.describeUser,
       },
       jobs: {
-        ...jobs,
+        runs: jobs.runs,
+        completed: jobs.completed,
+        failed: jobs.failed,
         requeued: Math.max(0, jobs.runs - jobs.completed - jobs.failed),
-        failureReasons,
-        addedToLastStartMs: distribution(jobWaitMs),
-        lastRunMs: distribution(jobRunMs),
+        failureReasons: jobs.failureReasons,
+        addedToLastStartMs: distribution(jobs.waitMs),
+        lastRunMs: distribution(jobs.runMs),
       },
       database: {
         roundTrips: roundTrips.count,
@@ -319,7 +311,11 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
             .map(([k, v]) => [k, round(v / scenario.stats.events, 2)]),
         ),
       },
-      process: { ...proc, cpuMsPerStoredEvent: round((proc.cpuSeconds * 1000) / scenario.stats.events, 2) },
+      process: {
+        ...proc,
+        cpuMsPerStoredEvent: round((proc.cpuSeconds * 1000) / scenario.stats.events, 2),
+        cpuScope: 'every thread of the process: service, harness (doubles, load generator)',
+      },
       targets: TARGETS,
       targetsMet: {
         duplicates: analysis.correctness.duplicates <= TARGETS.duplicates,
@@ -335,6 +331,7 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress('cleaning up');
+    await workerThread?.stop().catch((err: unknown) => progress(`worker stop failed: ${String(err)}`));
     for (const service of services)
       await service.stop().catch((err: unknown) => progress(`stop failed: ${String(err)}`));
     await harness?.close().catch(() => undefined);
@@ -351,43 +348,6 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
-
-/**
- * Counts statements sent to the database (a transaction adds its BEGIN and COMMIT) by wrapping the
- * service's Db object: the repositories call `this.db.query`/`tx` at run time, so they see the wrapper.
- */
-function countRoundTrips(
-  db: Db,
-  counter: { count: number; transactions: number; byStatement: Record<string, number> },
-): void {
-  const query = db.query.bind(db);
-  const tx = db.tx.bind(db);
-  const tally = (sql: string) => {
-    counter.count++;
-    const key = statementKey(sql);
-    counter.byStatement[key] = (counter.byStatement[key] ?? 0) + 1;
-  };
-  db.query = ((sql: string, params?: unknown[]) => {
-    tally(sql);
-    return query(sql, params);
-  }) as Db['query'];
-  db.tx = ((fn: Parameters<Db['tx']>[0]) => {
-    counter.count += 2;
-    counter.transactions++;
-    return tx((q) =>
-      fn({
-        exec: (sql) => q.exec(sql),
-        query: ((sql: string, params?: unknown[]) => {
-          tally(sql);
-          return q.query(sql, params);
-        }) as Queryable['query'],
-      }),
-    );
-  }) as Db['tx'];
-}
-
-/** The start of a statement, whitespace collapsed: enough to tell the statements apart. */
-const statementKey = (sql: string): string => sql.replace(/\s+/g, ' ').trim().slice(0, 90);
 
 async function dropSchema(url: string, schema: string): Promise<void> {
   const pool = new Pool({ connectionString: url, max: 1 });
