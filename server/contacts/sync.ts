@@ -196,7 +196,21 @@ async function converge(
     return { actions: ['none'], ticketId: record.ticketId, patch: statePatch };
   }
 
+  // This round may create the ticket: say so before the create is sent, so a crash between Zendesk's
+  // answer and our write is detectable (see the adoption below). The legs the create covers are the legs
+  // to finalize (each either ends the conversation or was handed on). Written while Connect is asked.
+  const attempt =
+    record.ticketId === null
+      ? deps.contacts.patch(tenant.id, record.initialContactId, {
+          createAttemptedAt: new Date().toISOString(),
+          createAttemptLegs: toFinalize.map((l) => l.contactId),
+        })
+      : undefined;
+  attempt?.catch(() => undefined); // awaited before any create; a failure is never left unhandled
+
   const describe = memo((contactId: string) => deps.connect.describeContact(instanceArn, contactId));
+  // Every leg to finalize is needed below: ask Connect for them together.
+  for (const leg of toFinalize) describe(leg.contactId).catch(() => undefined);
   const zd = await deps.zendesk(tenant);
   const initial = await describe(record.initialContactId).catch((err: unknown) => {
     // The initial leg may be unknown when only a transfer leg reached us; fall back to the legs we have.
@@ -283,6 +297,7 @@ async function converge(
     }
   }
 
+  await attempt;
   if (ticketId === null) {
     const requesterId =
       voice && customerPhone ? await deps.users.caller(zd, tenant.id, customerPhone, priority) : undefined;
@@ -298,10 +313,6 @@ async function converge(
       ...(lastFinal && voice ? optional('voice_comment', voiceComment(lastFinal)) : {}),
     };
     const covered = lastFinal ? [...finals.map((f) => f.contactId), ...handedOn] : handedOn;
-    await deps.contacts.patch(tenant.id, record.initialContactId, {
-      createAttemptedAt: new Date().toISOString(),
-      createAttemptLegs: covered,
-    });
     // The Idempotency-Key makes a create retried after a crash return the ticket the first attempt made.
     const opts = { priority, idempotencyKey: `concierge-${tenant.id}-${record.initialContactId}` };
     const created = voice
