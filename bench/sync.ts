@@ -246,8 +246,9 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
           : 'single: API and contact-sync worker share one context (one DB pool), like `concierge start`',
         workerConcurrency: config.CONCIERGE_WORKER_CONCURRENCY,
         zendeskRpm: opts.zendeskRpm,
-        inProcess:
-          'API and contact-sync worker on the main thread; Zendesk and Connect doubles and the load generator on a worker thread of the same process',
+        inProcess: opts.split
+          ? 'API on the main thread, contact-sync worker on a second thread; Zendesk and Connect doubles and the load generator on a third thread of the same process'
+          : 'API and contact-sync worker on the main thread; Zendesk and Connect doubles and the load generator on a worker thread of the same process',
       },
       scenario: {
         contacts: opts.contacts,
