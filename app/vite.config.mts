@@ -22,15 +22,20 @@ export default defineConfig({
       input: {
         top_bar: `${appDir}top_bar.html`,
         ticket_sidebar: `${appDir}ticket_sidebar.html`,
+        nav_bar: `${appDir}nav_bar.html`,
       },
       output: {
         entryFileNames: '[name].js',
         chunkFileNames: 'chunk-[name].js',
         assetFileNames: '[name][extname]',
         codeSplitting: {
-          // Libraries both locations share, in one cacheable file. Streams stays a lazy chunk of its own.
+          // Libraries the locations share, in one cacheable file. Streams stays a lazy chunk of its own; the
+          // tabs only the nav_bar uses stay out of it, so the top bar and sidebar do not load them.
           groups: [
-            { name: 'vendor', test: /node_modules[\\/](?!amazon-connect-streams[\\/])/ },
+            {
+              name: 'vendor',
+              test: /node_modules[\\/](?!amazon-connect-streams[\\/]|@zendeskgarden[\\/](?:react-tabs|container-tabs|container-selection)[\\/])/,
+            },
             { name: 'common', test: /[\\/]app[\\/]/, minShareCount: 2 },
           ],
         },

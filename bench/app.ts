@@ -14,7 +14,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../scripts/chromium';
-import { fakeConnectInitScript } from '../test/app/support/fake-connect';
+import { fakeConnectInitScript } from '../doubles/streams-double';
 import { buildAppAssets } from '../test/e2e/support/build';
 import { startHarness, TENANT, type AppSpec, type Harness } from '../test/e2e/support/zaf-host';
 
@@ -23,6 +23,7 @@ const RUNS = 20;
 const LOCATIONS: AppSpec[] = [
   { location: 'top_bar', guid: 'bench-top' },
   { location: 'ticket_sidebar', guid: 'bench-sidebar', ticketId: 42 },
+  { location: 'nav_bar', guid: 'bench-nav' },
 ];
 
 const gz = (file: string) => gzipSync(readFileSync(path.join(ASSETS, file)), { level: 9 }).length;

@@ -12,7 +12,7 @@ import { run, type Running } from '../server/runtime/service';
 import type { Db } from '../server/store/db';
 import { startWorkers } from '../server/runtime/workers';
 import { setupWebhooks } from '../server/billing/setup';
-import { startZendeskDouble, type DoubleTicket } from '../test/doubles/zendesk-double';
+import { startZendeskDouble, type DoubleTicket } from '../doubles/zendesk-double';
 import { distribution, round } from './stats';
 import { UsageError } from './usage';
 

@@ -13,7 +13,7 @@ import {
   buildTickets,
   loadRows,
   type TicketJson,
-} from '../test/knowledge/support/corpus';
+} from '../server/demo/corpus';
 import { clusterQuality, gapQuality } from '../test/knowledge/support/metrics';
 
 /**

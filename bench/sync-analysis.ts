@@ -1,7 +1,4 @@
-import type {
-  RecordedRequest as ZendeskRecordedRequest,
-  ZendeskDouble,
-} from '../test/doubles/zendesk-double';
+import type { RecordedRequest as ZendeskRecordedRequest, ZendeskDouble } from '../doubles/zendesk-double';
 import type { Conversation, Scenario } from './sync-scenario';
 import { distribution, round, type Distribution } from './stats';
 

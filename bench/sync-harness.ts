@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { startConnectDouble, type ConnectDouble } from '../test/doubles/connect-double';
-import { startZendeskDouble, type ZendeskDouble } from '../test/doubles/zendesk-double';
+import { startConnectDouble, type ConnectDouble } from '../doubles/connect-double';
+import { startZendeskDouble, type ZendeskDouble } from '../doubles/zendesk-double';
 import { analyse, type Analysis } from './sync-analysis';
 import { buildScenario, type Scenario } from './sync-scenario';
 import { sendAll, type SendReport } from './sender';

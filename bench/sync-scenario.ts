@@ -1,4 +1,4 @@
-import type { ConnectDouble } from '../test/doubles/connect-double';
+import type { ConnectDouble } from '../doubles/connect-double';
 import { scriptCall, type CallKind } from '../test/helpers/calls';
 import { rng, shuffle } from './stats';
 

@@ -36,6 +36,8 @@ export interface ZendeskUser {
   id?: number;
   name?: string;
   locale?: string;
+  /** admin, agent, or a custom role's name. */
+  role?: string;
 }
 
 export interface AppEnv {
@@ -79,6 +81,7 @@ export async function loadAppEnv(
           serviceUrl: settings.serviceUrl,
           subdomain,
           ...(user?.id ? { userId: user.id } : {}),
+          ...(user?.role ? { role: user.role } : {}),
         })
       : null;
   return { env: { context, metadata, settings, problems, user: user ?? {}, api }, locale, messages };

@@ -14,6 +14,9 @@ import { checkDockerfile, checkDockerignore, dockerignore, parseDockerfile, stag
 import { awsCalls, checkAwsCalls, checkImageInputs, reachable } from './sources';
 import { parseCloudFormation, parseYaml } from './yaml';
 
+/** Loaded on demand by commands that only run from a clone (`concierge demo`); not in the image. */
+const DEV_ONLY = ['server/demo/index.ts'];
+
 export interface Options {
   /** Repository root: package.json, bin/, server/, workers/. */
   root: string;
@@ -108,7 +111,7 @@ export function validateDeploy(options: Options): Result {
     const included = dockerignore(ignoreText);
     add(rel(FILES.dockerfile), checkDockerfile(dockerfileText, { included }));
     const copies = runtimeCopies(dockerfileText);
-    const inputs = reachable(root, ['bin/concierge']);
+    const inputs = reachable(root, ['bin/concierge'], DEV_ONLY);
     const copied = (file: string) => copies.some((c) => file === c || file.startsWith(`${c}/`));
     add(rel(FILES.dockerfile), checkImageInputs(inputs, copied, pkg.dependencies ?? {}));
     add(rel(FILES.dockerignore), checkDockerignore(ignoreText, [...inputs.files, 'package-lock.json']));

@@ -164,8 +164,13 @@ export interface ImageInputs {
   unresolved: string[];
 }
 
-/** Walks every runtime import reachable from the entry files (relative to root). */
-export function reachable(root: string, entries: string[]): ImageInputs {
+/**
+ * Walks every runtime import reachable from the entry files (relative to root). `devOnly` files (relative
+ * to root) are not followed: commands that only run from a clone (the demo, with its doubles and
+ * ../shared datasets) load them on demand and say so when they are missing.
+ */
+export function reachable(root: string, entries: string[], devOnly: string[] = []): ImageInputs {
+  const skip = new Set(devOnly.map((f) => path.resolve(root, f)));
   const seen = new Set<string>();
   const packages = new Map<string, string>();
   const unresolved: string[] = [];
@@ -178,6 +183,7 @@ export function reachable(root: string, entries: string[]): ImageInputs {
     for (const spec of specifiers(fs.readFileSync(file, 'utf8'))) {
       if (spec.startsWith('.')) {
         const target = resolveRelative(file, spec);
+        if (target && skip.has(target)) continue;
         if (target) queue.push(target);
         else unresolved.push(`${path.relative(root, file)}: ${spec}`);
       } else if (!spec.startsWith('node:') && !BUILTINS.has(packageName(spec))) {

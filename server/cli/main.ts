@@ -12,6 +12,7 @@ import { RedisMissingError } from '../runtime/embedded-redis';
 import { suggestCommand } from './suggest';
 import { registerGapsCommand } from './gaps';
 import { registerBillingCommands } from './billing';
+import { registerDemoCommand } from './demo';
 
 /** Thrown for a CLI usage problem: printed as one clear line, exit code 2. */
 class UsageError extends Error {}
@@ -202,6 +203,7 @@ export function buildProgram(): Command {
     });
   registerGapsCommand(program);
   suggestCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 

@@ -8,7 +8,8 @@ import type { Db } from '../store/db';
 import type { Inbox } from '../contacts/inbox';
 import type { ContactRepo } from '../contacts/repo';
 import { ALL_QUEUES, type Queues } from '../queues/contracts';
-import type { TenantRepo } from '../tenants/repo';
+import type { Tenant, TenantRepo } from '../tenants/repo';
+import type { ZendeskApi } from '../zendesk/types';
 import type { Metrics } from '../metrics';
 import { connectEventsRouter } from './connect-events';
 import { appRouter } from './app-routes';
@@ -44,6 +45,8 @@ export interface AppDeps {
   streamKey: Uint8Array;
   publicUrl: string;
   prefix: string;
+  /** The tenant's Zendesk API (billing checks an admin's role with Zendesk). */
+  zendeskFor?: (tenant: Tenant) => Promise<ZendeskApi>;
 }
 
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
@@ -132,6 +135,7 @@ export function createApp(deps: AppDeps): Express {
       suggestionRouter({
         suggestions: deps.suggestions,
         ...(deps.onAssisted ? { onAssisted: deps.onAssisted } : {}),
+        ...(deps.sentiment ? { conversation: deps.sentiment.conversationText.bind(deps.sentiment) } : {}),
       }),
     );
   }

@@ -2,8 +2,9 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Billing } from '../billing/service';
 import { reportCsv } from '../billing/reports';
-import type { TenantRepo } from '../tenants/repo';
-import { BadRequestError, ForbiddenError } from '../errors';
+import type { Tenant, TenantRepo } from '../tenants/repo';
+import type { ZendeskApi } from '../zendesk/types';
+import { BadRequestError, ForbiddenError, UnavailableError } from '../errors';
 import { requireAppAuth, type AppAuth } from './app-auth';
 
 export interface BillingRoutesDeps {
@@ -12,6 +13,11 @@ export interface BillingRoutesDeps {
   /** The service URL the app puts in the JWT's `aud`. */
   publicUrl: string;
   now?: () => Date;
+  /**
+   * The tenant's Zendesk API: the role claim is checked against Zendesk's own record of the user (`sub`).
+   * Without it only the signed claim is checked (tests of the routes alone).
+   */
+  zendeskFor?: (tenant: Tenant) => Promise<ZendeskApi>;
 }
 
 const date = z
@@ -67,18 +73,56 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   return r.data;
 }
 
+const ROLE_TTL_MS = 5 * 60_000;
+const ROLE_CACHE_MAX = 5_000;
+
 /**
- * Admins only. The app signs `role` into the JWT from `currentUser().role`; Zendesk's proxy signs the token
- * with the installation's secret, so the claim is authentic to the account, not to one person: it keeps
- * billing out of agents' everyday views, but an agent who crafts requests through the app framework could
- * assert it (see README, "Resolution billing").
+ * Admins only, from the verified app token. The app signs `role` (from `currentUser().role`) and `sub`
+ * (the Zendesk user id) into the JWT that Zendesk's proxy signs with the installation's secret, so both
+ * are authentic to the account but chosen by the app's code in the browser. So `role: admin` is only the
+ * first gate: the service then asks Zendesk (with the tenant's own API credentials) for user `sub`'s role
+ * and requires `admin` there too (cached 5 minutes). What remains possible is an agent who hand-crafts a
+ * request naming a real admin's id as `sub`; see README, "Billing", for that limit.
  */
-export const requireAdmin: RequestHandler = (_req, res, next) => {
-  const auth = res.locals.appAuth as AppAuth | undefined;
-  if (auth?.claims.role !== 'admin')
-    throw new ForbiddenError('Billing is for Zendesk admins (role claim "admin")', 'admin_only');
-  next();
-};
+export function requireAdmin(
+  opts: { roleOf?: (tenantId: string, userId: number) => Promise<string | null>; now?: () => number } = {},
+): RequestHandler {
+  const cache = new Map<string, { role: string | null; until: number }>();
+  const now = opts.now ?? Date.now;
+  return async (_req, res, next) => {
+    const auth = res.locals.appAuth as AppAuth | undefined;
+    if (!auth || auth.claims.role !== 'admin')
+      throw new ForbiddenError('Billing is for Zendesk admins (role claim "admin")', 'admin_only');
+    if (!opts.roleOf) return next();
+    const userId = Number(auth.userId);
+    if (!Number.isSafeInteger(userId) || userId <= 0)
+      throw new ForbiddenError(
+        'Billing is for Zendesk admins: the app token names no Zendesk user (sub)',
+        'admin_only',
+      );
+    const key = `${auth.tenantId}\u0000${userId}`;
+    let hit = cache.get(key);
+    if (!hit || hit.until <= now()) {
+      let role: string | null;
+      try {
+        role = await opts.roleOf(auth.tenantId, userId);
+      } catch (err) {
+        throw new UnavailableError("Zendesk did not confirm the user's role; try again", 'role_unconfirmed', {
+          cause: err,
+        });
+      }
+      if (cache.size >= ROLE_CACHE_MAX) cache.clear();
+      hit = { role, until: now() + ROLE_TTL_MS };
+      cache.set(key, hit);
+    }
+    if (hit.role !== 'admin')
+      throw new ForbiddenError(
+        'Billing is for Zendesk admins: Zendesk does not list this user as one',
+        'admin_only',
+      );
+    next();
+  };
+}
 
 /** /v1/app/billing/...: usage, automation rate, the resolutions behind a figure, the usage report. */
 export function billingRouter(deps: BillingRoutesDeps): Router {
@@ -88,7 +132,22 @@ export function billingRouter(deps: BillingRoutesDeps): Router {
     audience: deps.publicUrl,
     secretFor: (tenantId) => deps.tenants.appSecret(tenantId),
   });
-  router.use('/v1/app/billing', auth, requireAdmin);
+  const zendeskFor = deps.zendeskFor;
+  const roleOf = zendeskFor
+    ? async (tenantId: string, userId: number) => {
+        const tenant = await deps.tenants.get(tenantId);
+        if (!tenant) return null;
+        return (await zendeskFor(tenant)).getUserRole(userId, { priority: 'live' });
+      }
+    : undefined;
+  router.use(
+    '/v1/app/billing',
+    auth,
+    requireAdmin({
+      ...(roleOf ? { roleOf } : {}),
+      ...(deps.now ? { now: () => deps.now!().getTime() } : {}),
+    }),
+  );
 
   router.get('/v1/app/billing/usage', async (req, res) => {
     const p = parse(period, req.query);

@@ -333,6 +333,15 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
       return id;
     },
 
+    async getUserRole(userId, options) {
+      const result = await orNull(
+        send('user_show', options.priority, undefined, () => users.get(['users', userId])),
+      );
+      if (result === null) return null;
+      const role = entity(result, 'user')?.role;
+      return typeof role === 'string' ? role : null;
+    },
+
     async getTicket(ticketId, options) {
       const result = await orNull(
         send('ticket_show', options.priority, undefined, () => tickets.get(['tickets', ticketId])),
@@ -402,7 +411,8 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
 
     async updateWebhook(webhookId, patch, options) {
       await send('webhook_update', options.priority, undefined, () =>
-        webhooks.patch(['webhooks', webhookId], { webhook: patch }),
+        // node-zendesk's webhooks.patch(id, body) adds the "webhooks" segment itself.
+        webhooks.patch(webhookId, { webhook: patch }),
       );
     },
 

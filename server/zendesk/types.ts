@@ -59,6 +59,7 @@ export type ZendeskRequestKind =
   | 'user_search'
   | 'user_create'
   | 'user_me'
+  | 'user_show'
   | 'ticket_show'
   | 'ticket_comments'
   | 'webhook_list'
@@ -186,6 +187,8 @@ export interface ZendeskApi {
   displayTicket(agentId: number, ticketId: number, opts: RequestOptions): Promise<void>;
   /** GET /api/v2/users/me — the user the credentials act as (Concierge's API user). */
   getCurrentUserId(opts: RequestOptions): Promise<number>;
+  /** GET /api/v2/users/{id}: the user's role (end-user, agent, admin); null when there is no such user. */
+  getUserRole(userId: number, opts: RequestOptions): Promise<string | null>;
   /** GET /api/v2/tickets/{id}; null when the ticket does not exist (deleted). */
   getTicket(ticketId: number, opts: RequestOptions): Promise<TicketSnapshot | null>;
   /** GET /api/v2/tickets/{id}/comments?include=users, every page; null when the ticket does not exist. */

@@ -12,13 +12,17 @@ function realisticPackage(): Map<string, Buffer> {
     files.set(`translations/${f}`, readFileSync(path.join(ROOT, 'translations', f)));
   for (const f of readdirSync(path.join(ROOT, 'app/public')))
     files.set(`assets/${f}`, readFileSync(path.join(ROOT, 'app/public', f)));
+  // One page per location the manifest declares, as the build writes them.
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, 'manifest.json'), 'utf8')) as {
+    location: { support: Record<string, { url: string }> };
+  };
+  for (const { url } of Object.values(manifest.location.support)) {
+    const page = path.basename(url, '.html');
+    files.set(url, Buffer.from(`<!doctype html><script type="module" src="./${page}.js"></script>`));
+  }
   files.set(
-    'assets/top_bar.html',
-    Buffer.from('<!doctype html><script type="module" src="./top_bar.js"></script>'),
-  );
-  files.set(
-    'assets/ticket_sidebar.html',
-    Buffer.from('<!doctype html><script type="module" src="./ticket_sidebar.js"></script>'),
+    'assets/nav_bar.html',
+    Buffer.from('<!doctype html><script type="module" src="./nav_bar.js"></script>'),
   );
   files.set(
     'assets/top_bar.js',

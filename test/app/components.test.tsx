@@ -16,7 +16,7 @@ import { ZafRequestError } from '../../app/zaf/client';
 import { ClientProvider } from '../../app/zaf/ClientProvider';
 import { renderWithTheme, t } from './support/dom';
 import { createFakeZaf, type FakeZaf } from './support/fake-zaf';
-import { installFakeConnect } from './support/fake-connect';
+import { installFakeConnect } from '../../doubles/streams-double';
 
 const SERVICE = 'https://svc.example.com';
 /** Built per use so the timer reads ~1:05 however slowly the suite runs. */

@@ -8,7 +8,7 @@ import {
   type StreamsGlobal,
 } from '../../app/top_bar/softphone/streams';
 import type { SoftphoneSnapshot } from '../../app/top_bar/softphone/types';
-import { installFakeConnect, type FakeConnectControl } from './support/fake-connect';
+import { installFakeConnect, type FakeConnectControl } from '../../doubles/streams-double';
 
 const CCP = 'https://acme.my.connect.aws/ccp-v2/';
 

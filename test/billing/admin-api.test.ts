@@ -6,13 +6,13 @@ import { startHarness, type Harness } from '../helpers/harness';
 
 jest.setTimeout(90_000);
 
-/** What Zendesk's proxy signs for the app: the role claim comes from currentUser().role. */
-const zafToken = (subdomain: string, secret: string, role?: string) =>
+/** What Zendesk's proxy signs for the app: `role` from currentUser().role, `sub` its id. */
+const zafToken = (subdomain: string, secret: string, role?: string, sub = 900) =>
   new SignJWT(role ? { role } : {})
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(`https://${subdomain}.zendesk.com`)
     .setAudience('https://concierge.test')
-    .setSubject('900')
+    .setSubject(String(sub))
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + 300)
     .sign(new TextEncoder().encode(secret));
@@ -22,6 +22,8 @@ const HOUR = 3_600_000;
 describe('/v1/app/billing: admin endpoints', () => {
   let h: Harness;
   let admin: string;
+  let adminId: number;
+  let agentId: number;
   const day = (d: number) => new Date(Date.UTC(2024, 2, d, 12)).getTime(); // March 2024, noon UTC
   const evidence = (rule: string): Evidence => ({
     publicReplies: { humanAgents: [], bots: [1], endUserCount: 1 },
@@ -32,7 +34,9 @@ describe('/v1/app/billing: admin endpoints', () => {
 
   beforeAll(async () => {
     h = await startHarness({ queues: [] });
-    admin = await zafToken(h.tenant.tenant, h.tenant.appSecret, 'admin');
+    adminId = h.zendesk.addUser({ name: 'Ada Admin', email: 'ada@example.com', role: 'admin' }).id;
+    agentId = h.zendesk.addUser({ name: 'Ivan Agent', email: 'ivan@example.com', role: 'agent' }).id;
+    admin = await zafToken(h.tenant.tenant, h.tenant.appSecret, 'admin', adminId);
     const tenant = h.tenant.tenant;
     const add = async (
       ticket: number,
@@ -92,6 +96,23 @@ describe('/v1/app/billing: admin endpoints', () => {
       (await get('/v1/app/billing/usage', await zafToken(h.tenant.tenant, h.tenant.appSecret))).status,
     ).toBe(403);
     expect((await get('/v1/app/billing/usage', 'not-a-token')).status).toBe(401);
+  });
+
+  test('when an agent signs a role claim of "admin", then Zendesk\'s record of the user decides: 403; an admin is checked once per 5 minutes', async () => {
+    const forged = await zafToken(h.tenant.tenant, h.tenant.appSecret, 'admin', agentId);
+    const res = await get('/v1/app/billing/usage', forged);
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ error: { code: 'admin_only' } });
+    const unknown = await zafToken(h.tenant.tenant, h.tenant.appSecret, 'admin', 987_654);
+    expect((await get('/v1/app/billing/usage', unknown)).status).toBe(403);
+    const lookups = () =>
+      h.zendesk.requests.filter((r) => r.kind === 'user_show' && r.path === `/api/v2/users/${adminId}`)
+        .length;
+    expect((await get('/v1/app/billing/usage')).status).toBe(200);
+    const after = lookups();
+    expect(after).toBe(1);
+    expect((await get('/v1/app/billing/exports')).status).toBe(200);
+    expect(lookups()).toBe(after);
   });
 
   test('when usage for March is asked, then resolutions by day and kind, billable by window-end day, credits, and the automation rate', async () => {

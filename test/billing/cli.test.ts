@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { startZendeskDouble, type ZendeskDouble } from '../doubles/zendesk-double';
+import { startZendeskDouble, type ZendeskDouble } from '../../doubles/zendesk-double';
 import { tmpDir } from '../helpers/env';
 
 const BIN = path.resolve(__dirname, '../../bin/concierge');

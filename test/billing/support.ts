@@ -1,5 +1,5 @@
 import type { Harness } from '../helpers/harness';
-import type { DoubleTicket, DoubleWebhook } from '../doubles/zendesk-double';
+import type { DoubleTicket, DoubleWebhook } from '../../doubles/zendesk-double';
 import { setupWebhooks, type SetupResult } from '../../server/billing/setup';
 import { signZendeskWebhook } from '../../server/billing/signature';
 import { createLogger } from '../../server/logger';

@@ -8,7 +8,7 @@ import {
   type ConnectClientOptions,
 } from '../../server/connect/client';
 import { ConnectNotFoundError, type ContactSummary } from '../../server/connect/types';
-import { startConnectDouble, type ConnectDouble } from '../doubles/connect-double';
+import { startConnectDouble, type ConnectDouble } from '../../doubles/connect-double';
 
 const ENV_KEYS = [
   'AWS_ENDPOINT_URL_CONNECT',

@@ -4,7 +4,7 @@ import { TenantRepo } from '../../server/tenants/repo';
 import { HelpCenterRepo } from '../../server/helpcenter/repo';
 import { syncHelpCenter } from '../../server/helpcenter/sync';
 import { createZendeskClient } from '../../server/zendesk/client';
-import { startZendeskDouble, type ZendeskDouble } from '../doubles/zendesk-double';
+import { startZendeskDouble, type ZendeskDouble } from '../../doubles/zendesk-double';
 import { testDb, type TestDb } from '../helpers/env';
 import crypto from 'node:crypto';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ContactDetails } from '../../server/connect/types';
-import type { ConnectDouble } from '../doubles/connect-double';
+import type { ConnectDouble } from '../../doubles/connect-double';
 
 /** An EventBridge "Amazon Connect Contact Event" envelope, as an API destination posts it. */
 export function envelope(

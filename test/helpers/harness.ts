@@ -5,8 +5,8 @@ import { createConnectClient } from '../../server/connect/client';
 import { run, type Running } from '../../server/runtime/service';
 import { QUEUES, type QueueName } from '../../server/queues/contracts';
 import type { CreatedTenant } from '../../server/tenants/repo';
-import { startZendeskDouble, type ZendeskDouble } from '../doubles/zendesk-double';
-import { startConnectDouble, type ConnectDouble } from '../doubles/connect-double';
+import { startZendeskDouble, type ZendeskDouble } from '../../doubles/zendesk-double';
+import { startConnectDouble, type ConnectDouble } from '../../doubles/connect-double';
 import { dropPrefix, mainBackend, queuePrefix, redisUrl, sharedPglite, tmpDir } from './env';
 import { randomUUID } from 'node:crypto';
 

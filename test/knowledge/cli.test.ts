@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import { runGapsAnalyze } from '../../server/cli/gaps';
-import { HIDDEN_INTENTS, buildArticles, buildTickets, loadRows } from './support/corpus';
+import { HIDDEN_INTENTS, buildArticles, buildTickets, loadRows } from '../../server/demo/corpus';
 
 jest.setTimeout(120_000);
 

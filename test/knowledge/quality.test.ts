@@ -1,7 +1,7 @@
 import { clusterVectors } from '../../server/knowledge/cluster';
 import { reportGaps, vectorizeTickets } from '../../server/knowledge/gaps';
 import { articleSchema, ticketSchema, toArticleDoc, toTicketDoc } from '../../server/knowledge/tickets';
-import { HIDDEN_INTENTS, buildArticles, buildTickets, loadRows } from './support/corpus';
+import { HIDDEN_INTENTS, buildArticles, buildTickets, loadRows } from '../../server/demo/corpus';
 import { clusterQuality, gapQuality } from './support/metrics';
 
 /**

@@ -9,8 +9,8 @@ import { TenantRepo } from '../../server/tenants/repo';
 import { Inbox } from '../../server/contacts/inbox';
 import { Queues } from '../../server/queues/contracts';
 import { parseContactEvents } from '../../server/connect/events';
-import { startZendeskDouble, type ZendeskDouble } from '../doubles/zendesk-double';
-import { startConnectDouble, type ConnectDouble } from '../doubles/connect-double';
+import { startZendeskDouble, type ZendeskDouble } from '../../doubles/zendesk-double';
+import { startConnectDouble, type ConnectDouble } from '../../doubles/connect-double';
 import { scriptCall } from '../helpers/calls';
 import { dropPrefix, queuePrefix, redisUrl, tmpDir } from '../helpers/env';
 

@@ -4,7 +4,7 @@ import { UserDirectory } from '../../server/contacts/directory';
 import { SecretBox } from '../../server/store/crypto';
 import { TenantRepo } from '../../server/tenants/repo';
 import { createZendeskClient } from '../../server/zendesk/client';
-import { startZendeskDouble, type ZendeskDouble } from '../doubles/zendesk-double';
+import { startZendeskDouble, type ZendeskDouble } from '../../doubles/zendesk-double';
 import { testDb, type TestDb } from '../helpers/env';
 
 describe('caller directory', () => {

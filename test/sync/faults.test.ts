@@ -86,16 +86,15 @@ describe('exactly one ticket per contact under faults', () => {
     const call = scriptCall(h.connect, 'answered', '+14155550205');
     await h.post(call.events.slice(0, 3));
     await h.until(() => ticketsFor(h, call.initialContactId).length === 1);
-    // The ticket reaches Zendesk a moment before its id is written with the round's end: wait for both.
-    await h.until(
-      async () =>
-        (
-          await h.running.ctx.db.query(
-            `SELECT 1 FROM contacts WHERE initial_contact_id = $1 AND ticket_id IS NOT NULL AND lease_owner IS NULL`,
-            [call.initialContactId],
-          )
-        ).length === 1,
-    );
+    // Wait for the worker to have saved the id (and finished), or it could write it after our reset.
+    await h.until(async () => (await pending(h)) === 0);
+    await h.until(async () => {
+      const rows = await h.running.ctx.db.query<{ ticket_id: string | null }>(
+        `SELECT ticket_id FROM contacts WHERE initial_contact_id = $1`,
+        [call.initialContactId],
+      );
+      return rows[0]?.ticket_id != null;
+    });
     // Simulate the crash window: forget the ticket id as if the worker died before writing it.
     await h.running.ctx.db.query(`UPDATE contacts SET ticket_id = NULL WHERE initial_contact_id = $1`, [
       call.initialContactId,

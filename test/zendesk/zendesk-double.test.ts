@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { createZendeskClient } from '../../server/zendesk/client';
 import { ZendeskError, type ZendeskApi } from '../../server/zendesk/types';
-import { startZendeskDouble, type ZendeskDouble } from '../doubles/zendesk-double';
+import { startZendeskDouble, type ZendeskDouble } from '../../doubles/zendesk-double';
 
 const AUTH = `Basic ${Buffer.from('bot@acme.test/token:tok').toString('base64')}`;
 const PHONE = '+15551234567';

@@ -8,7 +8,7 @@
  */
 import './polyfills';
 import * as React from 'react';
-import { render, type RenderResult } from '@testing-library/react';
+import { configure, render, type RenderResult } from '@testing-library/react';
 import { ThemeProvider } from '@zendeskgarden/react-theming';
 import type { ReactElement } from 'react';
 import { createTranslator, type Locale, type Messages } from '../../../app/i18n/i18n';
@@ -16,6 +16,9 @@ import en from '../../../app/i18n/locales/en.json';
 import { I18nProvider } from '../../../app/i18n/I18nProvider';
 
 (globalThis as unknown as { React: typeof React }).React = React;
+
+// waitFor's default 1 s is too short when CI runs suites in parallel on two busy cores.
+configure({ asyncUtilTimeout: 10_000 });
 
 // Garden's CommonJS build requires react-merge-refs, which ships ESM only and the root Jest config only
 // transforms jose. Same one-line function; drop this once jest.config.js transforms react-merge-refs.

@@ -49,14 +49,16 @@ export interface ContactView {
 }
 
 export interface AppSpec {
-  location: 'top_bar' | 'ticket_sidebar';
+  location: 'top_bar' | 'ticket_sidebar' | 'nav_bar';
+  /** iframe width in px (default: per location, see host.html). */
+  width?: number;
   guid: string;
   ticketId?: number;
 }
 
 export interface HostConfig {
   subdomain?: string;
-  user?: { id: number; name: string; locale: string };
+  user?: { id: number; name: string; locale: string; role?: string };
   apps: AppSpec[];
   /** Non-secure settings as the admin saved them; defaults point at the local service and CCP. */
   settings?: Record<string, string>;
@@ -116,7 +118,63 @@ export const TENANT = 'acme';
 export const APP_SECRET = 'e2e-app-secret-7d0c1f9a3b5e';
 const STREAM_KEY = 'e2e-server-stream-key-0123456789';
 
-export async function startHarness(): Promise<Harness> {
+export interface HarnessOptions {
+  /**
+   * The real Concierge service (its CONCIERGE_PUBLIC_URL) instead of the stand-in: the proxy signs
+   * and forwards to it, and the app's settings point at it.
+   */
+  serviceUrl?: string;
+  /**
+   * More service routes, mounted behind the stand-ins and before the error handler: e.g. the real
+   * billing router over a real database (test/e2e/resolutions.e2e.test.ts). Gets the service URL the
+   * app signs as `aud`.
+   */
+  routes?: (serviceUrl: string) => express.Router;
+}
+
+/**
+ * A streaming pass-through on a port known before the service behind it starts: the real service
+ * checks the JWT's `aud` against CONCIERGE_PUBLIC_URL, which must be set when it starts, while the
+ * in-process service listens on a port the OS picks. Server-sent events pass through unbuffered.
+ */
+export async function startForwarder(): Promise<{
+  url: string;
+  target(url: string): void;
+  close(): Promise<void>;
+}> {
+  let target = '';
+  const sockets = new Set<import('node:net').Socket>();
+  const server = http.createServer((req, res) => {
+    if (!target) return void res.writeHead(503).end('no target yet');
+    const to = new URL(req.url ?? '/', target);
+    const out = http.request(
+      to,
+      { method: req.method, headers: { ...req.headers, host: to.host } },
+      (upstream) => {
+        res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+        upstream.pipe(res);
+      },
+    );
+    out.on('error', () => res.headersSent || res.writeHead(502).end());
+    res.on('close', () => out.destroy());
+    req.pipe(out);
+  });
+  server.on('connection', (sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+  });
+  const port = await listen(server);
+  return {
+    url: `http://localhost:${port}`,
+    target: (url) => void (target = url),
+    async close() {
+      sockets.forEach((s) => s.destroy());
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const servers: http.Server[] = [];
   const sockets = new Set<import('node:net').Socket>();
   const track = (s: http.Server) => {
@@ -161,7 +219,7 @@ export async function startHarness(): Promise<Harness> {
   const service = express();
   const serviceServer = track(http.createServer(service));
   const servicePort = await listen(serviceServer);
-  const serviceUrl = `http://localhost:${servicePort}`;
+  const serviceUrl = opts.serviceUrl ?? `http://localhost:${servicePort}`;
   const tenants: Record<string, string> = { [TENANT]: APP_SECRET };
   const auth = requireAppAuth({ audience: serviceUrl, secretFor: async (t) => tenants[t] ?? null });
   service.use((req, res, next) => {
@@ -203,6 +261,7 @@ export async function startHarness(): Promise<Harness> {
     if (entry) assertSameTenant({ tenantId: res.locals.tenant }, entry.tenant);
     res.json(await mintStreamToken({ key: STREAM_KEY, tenantId: res.locals.tenant, contactId }));
   });
+  if (opts.routes) service.use(opts.routes(serviceUrl));
   service.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err instanceof AppError ? err : new AppError('internal', 'Internal error');
     res.status(e.status).json({ error: { code: e.code, message: e.message } });

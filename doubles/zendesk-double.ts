@@ -1,9 +1,10 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ZendeskRequestKind } from '../../server/zendesk/types';
-import { validateZendeskRequest } from '../helpers/zendesk-spec';
-import { isWebhooksPath, validateWebhooksRequest } from '../helpers/zendesk-webhooks-spec';
+import { signZendeskWebhook } from '../server/billing/signature';
+import type { ZendeskRequestKind } from '../server/zendesk/types';
+import { validateZendeskRequest } from './zendesk-spec';
+import { isWebhooksPath, validateWebhooksRequest } from './zendesk-webhooks-spec';
 
 /**
  * A Zendesk account in-process, for tests, benchmarks and the demo: exactly the endpoints ZendeskApi uses,
@@ -99,6 +100,37 @@ export interface DoubleOptions {
   latencyMs?: number | ((kind: DoubleRequestKind) => number);
   /** When set, requests must carry exactly this Authorization header (else 401). */
   authorization?: string;
+  /**
+   * Fire the account's triggers the way Zendesk does: after each ticket update (through the API or
+   * `updateTicket`), every active trigger whose conditions hold runs its `notification_webhook` action,
+   * a signed POST to the webhook's endpoint. Off by default (tests deliver webhooks themselves).
+   */
+  fireTriggers?: boolean;
+  /** Id of the first ticket created through the API (default 1); seeded history can sit below it. */
+  firstTicketId?: number;
+  /** Starts from an earlier `snapshot()` (the demo's --keep). */
+  restore?: DoubleSnapshot;
+}
+
+/** The account's data, as JSON, to start another double from where this one was. */
+export interface DoubleSnapshot {
+  tickets: DoubleTicket[];
+  users: DoubleUser[];
+  articles: DoubleArticle[];
+  webhooks: DoubleWebhook[];
+  triggers: DoubleTrigger[];
+  deleted: number[];
+  next: { ticket: number; user: number; trigger: number };
+}
+
+/** A webhook call a trigger made: the endpoint's answer, or the network error. */
+export interface WebhookDelivery {
+  webhookId: string;
+  triggerId: number;
+  ticketId: number;
+  body: string;
+  status: number | 'network';
+  at: number;
 }
 
 export interface ZendeskDouble {
@@ -124,6 +156,20 @@ export interface ZendeskDouble {
     ticketId: number,
     c: { authorId: number; public: boolean; body?: string; createdAt?: string },
   ): void;
+  /**
+   * Changes a ticket as a person in Zendesk's UI would (an agent's reply and solve, a requester's reply),
+   * then fires the triggers like an API update does. `authorId` must be a known user.
+   */
+  updateTicket(
+    ticketId: number,
+    change: { authorId: number; status?: string; comment?: { body: string; public: boolean } },
+  ): DoubleTicket;
+  /** Webhook calls made by triggers (with `fireTriggers`), oldest first. */
+  webhookDeliveries: WebhookDelivery[];
+  /** Resolves once every trigger-fired webhook call so far has been answered. */
+  settled(): Promise<void>;
+  /** Tickets, users, articles, webhooks and triggers (not requests, faults or idempotency keys). */
+  snapshot(): DoubleSnapshot;
   /** Deletes a ticket: it answers 404 from then on. */
   deleteTicket(ticketId: number): void;
   /** Merges source into target the way Zendesk does: source closed, tagged closed_by_merge. */
@@ -155,6 +201,7 @@ const ROUTES: Array<{ method: string; pattern: RegExp; kind: ZendeskRequestKind 
   },
   { method: 'GET', pattern: /^\/api\/v2\/help_center\/articles$/, kind: 'hc_articles_list' },
   { method: 'GET', pattern: /^\/api\/v2\/users\/me$/, kind: 'user_me' },
+  { method: 'GET', pattern: /^\/api\/v2\/users\/(\d+)$/, kind: 'user_show' },
   { method: 'GET', pattern: /^\/api\/v2\/tickets\/(\d+)$/, kind: 'ticket_show' },
   { method: 'GET', pattern: /^\/api\/v2\/tickets\/(\d+)\/comments$/, kind: 'ticket_comments' },
   { method: 'GET', pattern: /^\/api\/v2\/webhooks$/, kind: 'webhook_list' },
@@ -205,7 +252,7 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
   // Zendesk keeps a key's answer for a while; a reuse with another body is an error, not a replay.
   const idempotent = new Map<string, { bodyHash: string; reply: Reply }>();
   let latency = options.latencyMs;
-  let nextTicketId = 1;
+  let nextTicketId = options.firstTicketId ?? 1;
   let nextUserId = 100;
 
   const now = () => new Date().toISOString();
@@ -255,6 +302,110 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
     actions: t.actions,
   });
   const liveTicket = (id: number) => (deleted.has(id) ? undefined : tickets.get(id));
+  if (options.restore) {
+    const r = structuredClone(options.restore);
+    for (const t of r.tickets) tickets.set(t.id, t);
+    for (const u of r.users) users.set(u.id, u);
+    for (const a of r.articles) articles.set(a.id, a);
+    for (const w of r.webhooks) webhooks.set(w.id, w);
+    for (const t of r.triggers) triggers.set(t.id, t);
+    for (const id of r.deleted) deleted.add(id);
+    nextTicketId = r.next.ticket;
+    nextUserId = r.next.user;
+    nextTriggerId = r.next.trigger;
+  }
+
+  // --- triggers ------------------------------------------------------------------------------
+  const webhookDeliveries: WebhookDelivery[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const STATUS_RANK = ['new', 'open', 'pending', 'hold', 'solved', 'closed'];
+  interface Update {
+    ticket: DoubleTicket;
+    previousStatus: string;
+    publicComment: boolean;
+    actor: DoubleUser | undefined;
+    created?: boolean;
+  }
+  const holds = (c: unknown, u: Update): boolean => {
+    if (!isObj(c)) return false;
+    const value = String(c.value);
+    const status = u.ticket.status;
+    switch (`${String(c.field)} ${String(c.operator)}`) {
+      case 'status value':
+        return status === value && u.previousStatus !== value;
+      case 'status value_previous':
+        return u.previousStatus === value && status !== value;
+      case 'status is':
+        return status === value;
+      case 'status is_not':
+        return status !== value;
+      case 'status less_than':
+        return STATUS_RANK.indexOf(status) < STATUS_RANK.indexOf(value);
+      case 'update_type is':
+        return value === (u.created ? 'Create' : 'Change');
+      case 'comment_is_public is':
+        return u.publicComment === (value === 'true');
+      case 'role is':
+        return (u.actor?.role === 'end-user' ? 'end_user' : u.actor?.role) === value;
+      default:
+        return false; // a condition the double does not know never fires
+    }
+  };
+  const conditionsHold = (conditions: unknown, u: Update): boolean => {
+    const all = isObj(conditions) && Array.isArray(conditions.all) ? conditions.all : [];
+    const any = isObj(conditions) && Array.isArray(conditions.any) ? conditions.any : [];
+    return all.every((c) => holds(c, u)) && (any.length === 0 || any.some((c) => holds(c, u)));
+  };
+  const deliver = async (hook: DoubleWebhook, trigger: DoubleTrigger, ticketId: number, body: string) => {
+    const timestamp = new Date().toISOString();
+    const auth =
+      isObj(hook.authentication) && isObj(hook.authentication.data) ? hook.authentication.data : {};
+    const record: WebhookDelivery = {
+      webhookId: hook.id,
+      triggerId: trigger.id,
+      ticketId,
+      body,
+      status: 'network',
+      at: Date.now(),
+    };
+    webhookDeliveries.push(record);
+    try {
+      const res = await fetch(hook.endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(typeof auth.token === 'string' ? { authorization: `Bearer ${auth.token}` } : {}),
+          'x-zendesk-webhook-id': hook.id,
+          'x-zendesk-webhook-signature-timestamp': timestamp,
+          'x-zendesk-webhook-signature': signZendeskWebhook(hook.signingSecret, timestamp, body),
+        },
+        body,
+      });
+      await res.arrayBuffer();
+      record.status = res.status;
+    } catch {
+      record.status = 'network';
+    }
+  };
+  const fireTriggers = (u: Update) => {
+    if (!options.fireTriggers) return;
+    const at = `${u.ticket.updated_at.slice(0, 19)}Z`;
+    for (const trigger of [...triggers.values()].sort((a, b) => a.id - b.id)) {
+      if (!trigger.active || !conditionsHold(trigger.conditions, u)) continue;
+      for (const action of trigger.actions) {
+        if (action.field !== 'notification_webhook' || !Array.isArray(action.value)) continue;
+        const [hookId, template] = action.value as unknown[];
+        const hook = webhooks.get(String(hookId));
+        if (!hook || hook.status !== 'active' || typeof template !== 'string') continue;
+        const body = template
+          .replace(/\{\{ticket\.id\}\}/g, String(u.ticket.id))
+          .replace(/\{\{ticket\.updated_at_with_timestamp\}\}/g, at)
+          .replace(/\{\{current_user\.id\}\}/g, String(u.actor?.id ?? ''));
+        const p = deliver(hook, trigger, u.ticket.id, body).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
+    }
+  };
 
   const addUser: ZendeskDouble['addUser'] = (u) => {
     const user: DoubleUser = { ...u, id: nextUserId++, role: u.role ?? 'end-user' };
@@ -327,6 +478,13 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
       ...(typeof input.via_id === 'number' ? { via_id: input.via_id } : {}),
     };
     tickets.set(ticket.id, ticket);
+    fireTriggers({
+      ticket,
+      previousStatus: '',
+      publicComment: first?.public === true,
+      actor: users.get(API_USER.id),
+      created: true,
+    });
     return ticket;
   };
 
@@ -353,6 +511,7 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
         const ticket = tickets.get(Number(params[0]));
         if (!ticket) return notFound;
         const input = isObj(body.ticket) ? body.ticket : {};
+        const previousStatus = ticket.status;
         const added = comment(input);
         if (added) ticket.comments.push(added);
         if (Array.isArray(input.tags)) ticket.tags = [...new Set(input.tags.map(String))];
@@ -364,6 +523,12 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
         if (typeof input.assignee_id === 'number') ticket.assignee_id = input.assignee_id;
         if (typeof input.external_id === 'string') ticket.external_id = input.external_id;
         ticket.updated_at = now();
+        fireTriggers({
+          ticket,
+          previousStatus,
+          publicComment: added?.public === true,
+          actor: users.get(API_USER.id),
+        });
         return {
           status: 200,
           body: { ticket: ticketJson(ticket), audit: { ticket_id: ticket.id, events: [] } },
@@ -464,6 +629,10 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
       }
       case 'user_me':
         return { status: 200, body: { user: userJson(users.get(API_USER.id) ?? API_USER) } };
+      case 'user_show': {
+        const user = users.get(Number(params[0]));
+        return user ? { status: 200, body: { user: userJson(user) } } : notFound;
+      }
       case 'ticket_show': {
         const ticket = liveTicket(Number(params[0]));
         return ticket ? { status: 200, body: { ticket: ticketJson(ticket) } } : notFound;
@@ -719,6 +888,39 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
         ...(c.body !== undefined ? { body: c.body } : {}),
       });
     },
+    updateTicket(ticketId, change) {
+      const ticket = liveTicket(ticketId);
+      if (!ticket) throw new Error(`no ticket ${ticketId}`);
+      const actor = users.get(change.authorId);
+      if (!actor) throw new Error(`no user ${change.authorId}`);
+      const previousStatus = ticket.status;
+      const at = now();
+      if (change.comment)
+        ticket.comments.push({
+          body: change.comment.body,
+          public: change.comment.public,
+          author_id: actor.id,
+          created_at: at,
+        });
+      if (change.status) ticket.status = change.status;
+      ticket.updated_at = at;
+      fireTriggers({ ticket, previousStatus, publicComment: change.comment?.public === true, actor });
+      return ticket;
+    },
+    webhookDeliveries,
+    snapshot: () =>
+      structuredClone({
+        tickets: [...tickets.values()],
+        users: [...users.values()],
+        articles: [...articles.values()],
+        webhooks: [...webhooks.values()],
+        triggers: [...triggers.values()],
+        deleted: [...deleted],
+        next: { ticket: nextTicketId, user: nextUserId, trigger: nextTriggerId },
+      }),
+    async settled() {
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+    },
     deleteTicket(ticketId) {
       deleted.add(ticketId);
     },
@@ -746,7 +948,8 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
       specViolations.length = 0;
       faults.length = 0;
       idempotent.clear();
-      nextTicketId = 1;
+      webhookDeliveries.length = 0;
+      nextTicketId = options.firstTicketId ?? 1;
       nextUserId = 100;
     },
     close: () =>

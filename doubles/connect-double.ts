@@ -12,7 +12,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Contact, ContactSearchSummary, User } from '@aws-sdk/client-connect';
-import type { AgentDetails, ContactDetails } from '../../server/connect/types';
+import type { AgentDetails, ContactDetails } from '../server/connect/types';
 
 export type ConnectOperation = 'DescribeContact' | 'DescribeUser' | 'SearchContacts' | 'Unknown';
 

@@ -8,10 +8,7 @@ import YAML from 'yaml';
  * /api/v2/webhooks): the operation must exist and its JSON body must match. Used by the Zendesk double.
  */
 
-export const WEBHOOKS_SPEC_PATH = path.resolve(
-  __dirname,
-  '../../../shared/specs/zendesk-webhooks-api.oas.yaml',
-);
+export const WEBHOOKS_SPEC_PATH = path.resolve(__dirname, '../../shared/specs/zendesk-webhooks-api.oas.yaml');
 const SPEC_ID = 'zendesk-webhooks-spec';
 const PREFIX = '/api/v2';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadBitext, responseToHtml, rng, titleOf, type BitextRow } from '../../../server/suggestions/bitext';
+import { loadBitext, responseToHtml, rng, titleOf, type BitextRow } from '../suggestions/bitext';
 
 /**
  * Zendesk-shaped tickets and Help Center articles built from the labeled Bitext dataset: each
@@ -11,7 +11,7 @@ import { loadBitext, responseToHtml, rng, titleOf, type BitextRow } from '../../
 
 export const BITEXT_CSV = path.resolve(
   __dirname,
-  '../../../../shared/datasets/bitext/customer_support_train.csv',
+  '../../../shared/datasets/bitext/customer_support_train.csv',
 );
 
 /** Intents with no article. Several have a covered neighbour (refund, delivery, contact, address). */

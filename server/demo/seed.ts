@@ -1,0 +1,160 @@
+import type { Logger } from 'pino';
+import type { ConnectDouble } from '../../doubles/connect-double';
+import type { DoubleUser, ZendeskDouble } from '../../doubles/zendesk-double';
+import { setupWebhooks } from '../billing/setup';
+import { syncHelpCenter } from '../helpcenter/sync';
+import type { Context } from '../runtime/context';
+import type { CreatedTenant } from '../tenants/repo';
+import { HIDDEN_INTENTS, buildArticles, buildTickets, loadRows } from './corpus';
+
+/** The demo account: one Zendesk, one Connect instance, the agent who watches the replay. */
+export const DEMO_SUBDOMAIN = 'demo';
+export const AGENT = { connectUserId: 'agent-alex', name: 'Alex Agent', email: 'alex@demo.example.com' };
+export const BOT = { name: 'Voice Bot', email: 'voicebot@demo.example.com' };
+/** Solved tickets of the last 12 weeks, for the knowledge gaps. */
+export const HISTORY_TICKETS = 300;
+/** Live tickets get ids after the history, as in an account that has been running for a while. */
+export const FIRST_LIVE_TICKET_ID = 5001;
+
+export interface Seeded {
+  tenant: CreatedTenant;
+  agent: DoubleUser;
+  bot: DoubleUser;
+  articles: number;
+  historyTickets: number;
+  /** Intents the Help Center leaves out on purpose. */
+  gaps: readonly string[];
+}
+
+async function connectWebhooks(ctx: Context, tenantId: string, logger: Logger): Promise<void> {
+  const tenant = (await ctx.tenants.get(tenantId))!;
+  await setupWebhooks(
+    {
+      auth: ctx.billing.auth,
+      settings: ctx.billing.settings,
+      zendesk: await ctx.zendeskFor(tenant),
+      publicUrl: ctx.config.publicUrl,
+      logger,
+    },
+    tenantId,
+  );
+}
+
+const AGENT_IN_CONNECT = {
+  userId: AGENT.connectUserId,
+  username: AGENT.email,
+  email: AGENT.email,
+  firstName: 'Alex',
+  lastName: 'Agent',
+};
+
+/**
+ * --keep: the tenant and everything in the database stay (its Zendesk URL already points at the
+ * restored double); the service has another URL, so the webhook is pointed at it.
+ */
+export async function reattachDemo(
+  ctx: Context,
+  zendesk: ZendeskDouble,
+  connect: ConnectDouble,
+  tenant: CreatedTenant,
+  logger: Logger,
+): Promise<Seeded> {
+  connect.putUser(AGENT_IN_CONNECT);
+  await connectWebhooks(ctx, tenant.tenant, logger);
+  const byEmail = (email: string) => [...zendesk.users.values()].find((u) => u.email === email);
+  const agent = byEmail(AGENT.email);
+  const bot = byEmail(BOT.email);
+  if (!agent || !bot) throw new Error('the kept Zendesk account has no demo agent; run without --keep');
+  return {
+    tenant,
+    agent,
+    bot,
+    articles: zendesk.articles.size,
+    historyTickets: HISTORY_TICKETS,
+    gaps: HIDDEN_INTENTS,
+  };
+}
+
+/**
+ * Creates the demo tenant and fills its doubles: agents in Zendesk and Connect, the resolution webhooks
+ * and triggers (through the real setup code), a Help Center written from the Bitext dataset minus the
+ * gap intents (pulled into the service by the real sync), and a few hundred solved tickets.
+ */
+export async function seedDemo(
+  ctx: Context,
+  zendesk: ZendeskDouble,
+  connect: ConnectDouble,
+  logger: Logger,
+): Promise<Seeded> {
+  if (await ctx.tenants.get(DEMO_SUBDOMAIN))
+    throw new Error('the demo tenant already exists; run without --keep for a fresh start');
+  const tenant = await ctx.tenants.create(
+    {
+      subdomain: DEMO_SUBDOMAIN,
+      zendeskUrl: zendesk.url,
+      credentials: { kind: 'api_token', email: 'admin@demo.example.com', token: 'demo-zendesk-token' },
+      connectInstanceArn: connect.instanceArn,
+    },
+    true,
+  );
+
+  // An admin, so the Resolutions view (admins only, confirmed with Zendesk) opens for the visitor too.
+  const agent = zendesk.addUser({ name: AGENT.name, email: AGENT.email, role: 'admin' });
+  const bot = zendesk.addUser({ name: BOT.name, email: BOT.email, role: 'agent' });
+  connect.putUser(AGENT_IN_CONNECT);
+  await connectWebhooks(ctx, tenant.tenant, logger);
+  const zd = await ctx.zendeskFor((await ctx.tenants.get(tenant.tenant))!);
+  await ctx.billing.settings.update(tenant.tenant, { botUserIds: [bot.id] });
+
+  const rows = loadRows();
+  const articles = buildArticles(rows, HIDDEN_INTENTS);
+  for (const { value } of articles) zendesk.putArticle(value);
+  await syncHelpCenter(ctx.helpCenter, zd, tenant.tenant, logger);
+
+  // History: solved tickets answered by a few agents, covered and uncovered topics alike.
+  const historyAgents = ['Robin', 'Kim', 'Ana'].map((first) =>
+    zendesk.addUser({
+      name: `${first} Support`,
+      email: `${first.toLowerCase()}@demo.example.com`,
+      role: 'agent',
+    }),
+  );
+  const requesters = new Map<number, number>();
+  let n = 0;
+  for (const { value } of buildTickets(rows, {
+    count: HISTORY_TICKETS,
+    seed: 11,
+    firstId: 1001,
+    end: Date.now() - 86_400_000,
+  })) {
+    const requester =
+      requesters.get(value.requester_id) ??
+      zendesk.addUser({ name: `Customer ${value.requester_id}`, role: 'end-user' }).id;
+    requesters.set(value.requester_id, requester);
+    const agentId = historyAgents[n++ % historyAgents.length]!.id;
+    zendesk.tickets.set(value.id, {
+      id: value.id,
+      subject: value.subject,
+      status: 'solved',
+      requester_id: requester,
+      assignee_id: agentId,
+      tags: value.tags,
+      comments: value.comments.map((c, i) => ({
+        body: c.body,
+        public: c.public,
+        author_id: i === 0 ? requester : agentId,
+        created_at: c.created_at,
+      })),
+      created_at: value.created_at,
+      updated_at: value.updated_at,
+    });
+  }
+  return {
+    tenant,
+    agent,
+    bot,
+    articles: articles.length,
+    historyTickets: HISTORY_TICKETS,
+    gaps: HIDDEN_INTENTS,
+  };
+}
