@@ -12,26 +12,17 @@ import { REDACT_PATHS } from '../server/logger';
 import { createConnectClient } from '../server/connect/client';
 import { QUEUES } from '../server/queues/contracts';
 import { run, type Running } from '../server/runtime/service';
-import type { Db, Queryable } from '../server/store/db';
-import { startConnectDouble, type ConnectDouble } from '../doubles/connect-double';
-import { startZendeskDouble, type ZendeskDouble } from '../doubles/zendesk-double';
-import { analyse } from './sync-analysis';
-import {
-  buildScenario,
-  DUPLICATE_SHARE,
-  FAR_SHARE,
-  GAP,
-  MIX,
-  RETURNING_SHARE,
-  WINDOW,
-} from './sync-scenario';
-import { sendAll } from './sender';
+import { Harness } from './sync-harness';
+import { addRoundTrips, countRoundTrips, newRoundTrips, watchJobs, type JobStats } from './sync-probes';
+import { WorkerThread } from './sync-worker';
+import { DUPLICATE_SHARE, FAR_SHARE, GAP, MIX, RETURNING_SHARE, WINDOW } from './sync-scenario';
 import { distribution, probeProcess, round } from './stats';
 import { UsageError } from './usage';
 
 /**
  * `bench sync`: the whole service in this process (API + contact-sync worker) against the Zendesk and
- * Connect doubles on 127.0.0.1, fed the issue's scenario over HTTP. Prints nothing; returns the figures.
+ * Connect doubles on 127.0.0.1, fed the issue's scenario over HTTP by a load generator; doubles and load
+ * generator run on a worker thread (see sync-harness.ts). Prints nothing; returns the figures.
  */
 
 export const TARGETS = { duplicates: 0, lost: 0, ticketPathRatio: 1.05, p99Ms: 50, atEventsPerS: 200 };
@@ -44,7 +35,7 @@ export interface SyncBenchOptions {
   databaseUrl: string | undefined;
   /** The tenant's Zendesk budget: high by default, so the pipeline is measured rather than the plan. */
   zendeskRpm: number;
-  /** API and worker as two services (own pools and connections) in this process, like `serve` + `work`. */
+  /** API and worker as two services (own threads, pools and connections), like `serve` + `work`. */
   split: boolean;
   drainTimeoutS: number;
 }
@@ -139,26 +130,26 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
 
   // Ctrl-C stops sending and waiting, then cleans up (schema, Redis keys, temp dir) before exiting.
   const interrupted = new AbortController();
+  let harness: Harness | undefined;
   const onSignal = () => {
     progress('interrupted: stopping and cleaning up');
     interrupted.abort();
+    harness?.abort();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  let zendesk: ZendeskDouble | undefined;
-  let connect: ConnectDouble | undefined;
   let connectClient: ConnectClient | undefined;
   const services: Running[] = [];
+  let workerThread: WorkerThread | undefined;
   let redisUrl: string | undefined;
   let privateRedis = false;
   try {
-    zendesk = await startZendeskDouble();
-    connect = await startConnectDouble();
-    const connectUrl = connect.url;
+    harness = new Harness(progress);
+    const world = await harness.init({ contacts: opts.contacts, seed: opts.seed, agents: AGENTS });
     connectClient = new ConnectClient({
-      region: connect.region,
-      endpoint: connectUrl,
+      region: world.connectRegion,
+      endpoint: world.connectUrl,
       credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
     });
     const sdk = connectClient;
@@ -174,71 +165,38 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
     services.push(api);
     redisUrl = api.redis.url;
     privateRedis = !!api.redis.child;
-    const running = opts.split
-      ? await run(loadConfig({ ...env, REDIS_URL: redisUrl }), logger, {
-          api: false,
-          queues: [QUEUES.contactSync],
-          overrides,
-        })
-      : api;
-    if (running !== api) services.push(running);
-    const { ctx } = running;
+    const { ctx } = api;
+    const roundTrips = newRoundTrips();
+    countRoundTrips(ctx.db, roundTrips);
+    let inProcessJobs: JobStats | undefined;
+    if (opts.split) {
+      workerThread = new WorkerThread(progress);
+      await workerThread.start({
+        env: { ...env, REDIS_URL: redisUrl },
+        schema,
+        connect: { region: world.connectRegion, url: world.connectUrl },
+      });
+    } else inProcessJobs = watchJobs(api.workers!.workers[0]!);
     const tenant = await ctx.tenants.create(
       {
         subdomain: `bench${randomUUID().slice(0, 8)}`,
-        zendeskUrl: zendesk.url,
+        zendeskUrl: world.zendeskUrl,
         credentials: { kind: 'api_token', email: 'ops@example.com', token: 'zd-token' },
-        connectInstanceArn: connect.instanceArn,
+        connectInstanceArn: world.instanceArn,
         zendeskRpm: opts.zendeskRpm,
       },
       true,
     );
-    for (const id of AGENTS) {
-      connect.putUser({ userId: id, username: `${id}@example.com`, email: `${id}@example.com` });
-      zendesk.addUser({ name: `Agent ${id}`, email: `${id}@example.com`, role: 'agent' });
-    }
-
+    const scenario = { stats: world.stats };
     progress(
-      `backend ${ctx.db.kind}${opts.split ? ' (split API/worker)' : ''}, redis ${privateRedis ? 'private' : redisUrl}, worker concurrency ${config.CONCIERGE_WORKER_CONCURRENCY}; scripting ${opts.contacts} contacts`,
+      `backend ${ctx.db.kind}${opts.split ? ' (split API/worker)' : ''}, redis ${privateRedis ? 'private' : redisUrl}, worker concurrency ${config.CONCIERGE_WORKER_CONCURRENCY}; ${opts.contacts} contacts scripted`,
     );
-    const scenario = buildScenario(connect, { contacts: opts.contacts, seed: opts.seed, agents: AGENTS });
     progress(
       `${scenario.stats.deliveries} deliveries in ${scenario.stats.posts} POSTs at ${opts.rate || 'max'} events/s`,
     );
 
-    const roundTrips = { count: 0, transactions: 0 };
-    for (const service of services) countRoundTrips(service.ctx.db, roundTrips);
-    const worker = running.workers!.workers[0]!;
-    const jobs = { runs: 0, completed: 0, failed: 0 };
-    const jobWaitMs: number[] = [];
-    const jobRunMs: number[] = [];
-    worker.on('active', () => jobs.runs++);
-    worker.on('completed', (job) => {
-      jobs.completed++;
-      // processedOn is the last activation, so a requeued job's wait includes its delays.
-      if (job.processedOn !== undefined) {
-        jobWaitMs.push(job.processedOn - job.timestamp);
-        if (job.finishedOn !== undefined) jobRunMs.push(job.finishedOn - job.processedOn);
-      }
-    });
-    const failureReasons: Record<string, number> = {};
-    worker.on('failed', (_job, err) => {
-      jobs.failed++;
-      const reason = `${err.name}: ${err.message}`.slice(0, 80);
-      failureReasons[reason] = (failureReasons[reason] ?? 0) + 1;
-    });
-
     const probe = probeProcess();
-    const send = await sendAll(scenario.posts, {
-      url: api.url!,
-      ingestKey: tenant.ingestKey,
-      rate: opts.rate,
-      signal: interrupted.signal,
-      onProgress: (sent) =>
-        progress(
-          `${sent}/${scenario.stats.deliveries} events sent, ${zendesk!.requests.length} Zendesk requests`,
-        ),
-    });
+    const send = await harness.send(api.url!, tenant.ingestKey, opts.rate);
     progress(`sent in ${send.sendSeconds.toFixed(1)} s; waiting for the inbox to drain`);
 
     const drainStart = Date.now();
@@ -263,9 +221,16 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
     const drainSeconds = (Date.now() - drainStart) / 1000;
     await sleep(300); // a request already on the wire still lands in the double's log
     const proc = probe.stop();
+    let jobs = inProcessJobs;
+    if (workerThread) {
+      const w = await workerThread.stats();
+      jobs = w.jobs;
+      addRoundTrips(roundTrips, w.roundTrips);
+    }
+    if (!jobs) throw new Error('no job statistics');
     const inbox = await ctx.inbox.counts();
-    const analysis = analyse(scenario, zendesk);
-    const describes = connect.count('DescribeContact');
+    const { analysis, connect } = await harness.analyse();
+    const describes = connect.describeContact;
 
     const result = {
       benchmark: 'sync',
@@ -277,12 +242,13 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
         database: ctx.db.kind === 'pg' ? 'postgresql' : 'pglite (in memory)',
         redis: privateRedis ? 'private redis-server' : 'external',
         topology: opts.split
-          ? 'split: API and contact-sync worker as two services (own DB pools, Redis connections) in one process'
+          ? 'split: API (main thread) and contact-sync worker (own thread) as two services with their own event loops, DB pools and Redis connections, like `serve` + `work`'
           : 'single: API and contact-sync worker share one context (one DB pool), like `concierge start`',
         workerConcurrency: config.CONCIERGE_WORKER_CONCURRENCY,
         zendeskRpm: opts.zendeskRpm,
-        inProcess:
-          'API, contact-sync worker, Zendesk and Connect doubles and the load generator share one Node process',
+        inProcess: opts.split
+          ? 'API on the main thread, contact-sync worker on a second thread; Zendesk and Connect doubles and the load generator on a third thread of the same process'
+          : 'API and contact-sync worker on the main thread; Zendesk and Connect doubles and the load generator on a worker thread of the same process',
       },
       scenario: {
         contacts: opts.contacts,
@@ -325,21 +291,32 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
       connect: {
         describeContact: describes,
         describeContactPerContact: round(describes / opts.contacts, 3),
-        describeUser: connect.count('DescribeUser'),
+        describeUser: connect.describeUser,
       },
       jobs: {
-        ...jobs,
+        runs: jobs.runs,
+        completed: jobs.completed,
+        failed: jobs.failed,
         requeued: Math.max(0, jobs.runs - jobs.completed - jobs.failed),
-        failureReasons,
-        addedToLastStartMs: distribution(jobWaitMs),
-        lastRunMs: distribution(jobRunMs),
+        failureReasons: jobs.failureReasons,
+        addedToLastStartMs: distribution(jobs.waitMs),
+        lastRunMs: distribution(jobs.runMs),
       },
       database: {
         roundTrips: roundTrips.count,
         roundTripsPerStoredEvent: round(roundTrips.count / scenario.stats.events, 2),
         transactions: roundTrips.transactions,
+        perStoredEventByStatement: Object.fromEntries(
+          Object.entries(roundTrips.byStatement)
+            .sort((a, b) => b[1] - a[1])
+            .map(([k, v]) => [k, round(v / scenario.stats.events, 2)]),
+        ),
       },
-      process: { ...proc, cpuMsPerStoredEvent: round((proc.cpuSeconds * 1000) / scenario.stats.events, 2) },
+      process: {
+        ...proc,
+        cpuMsPerStoredEvent: round((proc.cpuSeconds * 1000) / scenario.stats.events, 2),
+        cpuScope: 'every thread of the process: service, harness (doubles, load generator)',
+      },
       targets: TARGETS,
       targetsMet: {
         duplicates: analysis.correctness.duplicates <= TARGETS.duplicates,
@@ -355,10 +332,10 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress('cleaning up');
+    await workerThread?.stop().catch((err: unknown) => progress(`worker stop failed: ${String(err)}`));
     for (const service of services)
       await service.stop().catch((err: unknown) => progress(`stop failed: ${String(err)}`));
-    await zendesk?.close().catch(() => undefined);
-    await connect?.close().catch(() => undefined);
+    await harness?.close().catch(() => undefined);
     connectClient?.destroy();
     if (opts.databaseUrl)
       await dropSchema(opts.databaseUrl, schema).catch((err: unknown) =>
@@ -371,32 +348,6 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
       );
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-/**
- * Counts statements sent to the database (a transaction adds its BEGIN and COMMIT) by wrapping the
- * service's Db object: the repositories call `this.db.query`/`tx` at run time, so they see the wrapper.
- */
-function countRoundTrips(db: Db, counter: { count: number; transactions: number }): void {
-  const query = db.query.bind(db);
-  const tx = db.tx.bind(db);
-  db.query = ((sql: string, params?: unknown[]) => {
-    counter.count++;
-    return query(sql, params);
-  }) as Db['query'];
-  db.tx = ((fn: Parameters<Db['tx']>[0]) => {
-    counter.count += 2;
-    counter.transactions++;
-    return tx((q) =>
-      fn({
-        exec: (sql) => q.exec(sql),
-        query: ((sql: string, params?: unknown[]) => {
-          counter.count++;
-          return q.query(sql, params);
-        }) as Queryable['query'],
-      }),
-    );
-  }) as Db['tx'];
 }
 
 async function dropSchema(url: string, schema: string): Promise<void> {

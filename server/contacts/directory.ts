@@ -8,6 +8,8 @@ import type { RequestPriority, ZendeskApi } from '../zendesk/types';
  */
 export class UserDirectory {
   private readonly memory = new Map<string, number | null>();
+  /** Look-ups in flight in this process: two first calls from one number share one search (and create). */
+  private readonly inFlight = new Map<string, Promise<number>>();
 
   constructor(
     private readonly db: Db,
@@ -59,14 +61,25 @@ export class UserDirectory {
     priority: RequestPriority,
   ): Promise<number> {
     const lookupKey = this.key(tenantId, 'caller', phoneE164);
-    const known = await this.cached(tenantId, 'caller', lookupKey);
-    if (typeof known === 'number') return known;
-    const found = await zd.findUserByPhone(phoneE164, { priority });
-    const id =
-      found ??
-      (await zd.createEndUser({ name: `Caller ${maskPhone(phoneE164)}`, phone: phoneE164 }, { priority }));
-    await this.store(tenantId, 'caller', lookupKey, id);
-    return id;
+    const flightKey = `${tenantId}|${lookupKey}`;
+    const shared = this.inFlight.get(flightKey);
+    if (shared) return shared;
+    const lookup = (async () => {
+      const known = await this.cached(tenantId, 'caller', lookupKey);
+      if (typeof known === 'number') return known;
+      const found = await zd.findUserByPhone(phoneE164, { priority });
+      const id =
+        found ??
+        (await zd.createEndUser({ name: `Caller ${maskPhone(phoneE164)}`, phone: phoneE164 }, { priority }));
+      await this.store(tenantId, 'caller', lookupKey, id);
+      return id;
+    })();
+    this.inFlight.set(flightKey, lookup);
+    try {
+      return await lookup;
+    } finally {
+      this.inFlight.delete(flightKey);
+    }
   }
 
   /** The agent's Zendesk user by email (Connect username when it is an email); null when not in Zendesk. */

@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '../store/db';
+import type { Db } from '../store/db';
 import type { ContactEvent } from '../connect/types';
 
 export interface StoredEvent {
@@ -15,7 +15,7 @@ export interface StoredEvent {
   lastError: string | null;
 }
 
-interface Row {
+export interface EventRow {
   tenant_id: string;
   event_id: string;
   contact_id: string;
@@ -30,7 +30,8 @@ interface Row {
 }
 
 const toIso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
-const toEvent = (r: Row): StoredEvent => ({
+/** A contact_events row (from a query, or from json_agg, where times are strings) as a StoredEvent. */
+export const toEvent = (r: EventRow): StoredEvent => ({
   tenantId: r.tenant_id,
   eventId: r.event_id,
   contactId: r.contact_id,
@@ -49,8 +50,9 @@ export class Inbox {
   constructor(private readonly db: Db) {}
 
   /**
-   * Stores events once per (tenant, event id) in one transaction. Returns the ones that were new;
-   * a transfer leg's contact id is mapped to its conversation at the same time.
+   * Stores events once per (tenant, event id), and maps each transfer leg's contact id to its
+   * conversation, in one statement (atomic without a transaction, one round trip). Returns the events
+   * that were new.
    */
   async store(
     tenantId: string,
@@ -58,41 +60,45 @@ export class Inbox {
     source: 'eventbridge' | 'reconcile' = 'eventbridge',
   ): Promise<ContactEvent[]> {
     if (events.length === 0) return [];
-    return this.db.tx(async (q) => {
-      const inserted = await q.query<{ event_id: string }>(
-        `INSERT INTO contact_events (tenant_id, event_id, contact_id, initial_contact_id, event_type, channel,
-                                     event_time, detail, source)
-         SELECT $1, e.event_id, e.contact_id, e.initial_contact_id, e.event_type, e.channel, e.event_time, e.detail, $3
-           FROM jsonb_to_recordset($2::jsonb) AS e(event_id text, contact_id text, initial_contact_id text,
-                                                  event_type text, channel text, event_time timestamptz, detail jsonb)
-         ON CONFLICT (tenant_id, event_id) DO NOTHING
-         RETURNING event_id`,
-        [
-          tenantId,
-          JSON.stringify(
-            events.map((e) => ({
-              event_id: e.eventId,
-              contact_id: e.contactId,
-              initial_contact_id: e.initialContactId,
-              event_type: e.eventType,
-              channel: e.channel,
-              event_time: e.time,
-              detail: e,
-            })),
-          ),
-          source,
-        ],
-      );
-      await mapLegs(q, tenantId, events);
-      const fresh = new Set(inserted.map((r) => r.event_id));
-      // The same event twice in one request counts once.
-      const seen = new Set<string>();
-      return events.filter((e) => fresh.has(e.eventId) && !seen.has(e.eventId) && seen.add(e.eventId));
-    });
+    const inserted = await this.db.query<{ event_id: string }>(
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($2::jsonb) AS e(event_id text, contact_id text, initial_contact_id text,
+                                                          event_type text, channel text, event_time timestamptz,
+                                                          detail jsonb)
+       ), legs AS (
+         INSERT INTO contact_legs (tenant_id, contact_id, initial_contact_id)
+         SELECT DISTINCT $1, contact_id, initial_contact_id FROM input
+         ON CONFLICT DO NOTHING
+       )
+       INSERT INTO contact_events (tenant_id, event_id, contact_id, initial_contact_id, event_type, channel,
+                                   event_time, detail, source)
+       SELECT $1, event_id, contact_id, initial_contact_id, event_type, channel, event_time, detail, $3 FROM input
+       ON CONFLICT (tenant_id, event_id) DO NOTHING
+       RETURNING event_id`,
+      [
+        tenantId,
+        JSON.stringify(
+          events.map((e) => ({
+            event_id: e.eventId,
+            contact_id: e.contactId,
+            initial_contact_id: e.initialContactId,
+            event_type: e.eventType,
+            channel: e.channel,
+            event_time: e.time,
+            detail: e,
+          })),
+        ),
+        source,
+      ],
+    );
+    const fresh = new Set(inserted.map((r) => r.event_id));
+    // The same event twice in one request counts once.
+    const seen = new Set<string>();
+    return events.filter((e) => fresh.has(e.eventId) && !seen.has(e.eventId) && seen.add(e.eventId));
   }
 
   async forContact(tenantId: string, initialContactId: string): Promise<StoredEvent[]> {
-    const rows = await this.db.query<Row>(
+    const rows = await this.db.query<EventRow>(
       `SELECT * FROM contact_events WHERE tenant_id = $1 AND initial_contact_id = $2 ORDER BY event_time, received_at`,
       [tenantId, initialContactId],
     );
@@ -100,7 +106,7 @@ export class Inbox {
   }
 
   async get(tenantId: string, eventId: string): Promise<StoredEvent | null> {
-    const rows = await this.db.query<Row>(
+    const rows = await this.db.query<EventRow>(
       `SELECT * FROM contact_events WHERE tenant_id = $1 AND event_id = $2`,
       [tenantId, eventId],
     );
@@ -134,7 +140,7 @@ export class Inbox {
   }
 
   async failed(tenantId: string, limit = 100): Promise<StoredEvent[]> {
-    const rows = await this.db.query<Row>(
+    const rows = await this.db.query<EventRow>(
       `SELECT * FROM contact_events WHERE tenant_id = $1 AND status = 'failed' ORDER BY processed_at DESC LIMIT $2`,
       [tenantId, limit],
     );
@@ -143,7 +149,7 @@ export class Inbox {
 
   /** Pending events nobody finished recently: the sweeper re-enqueues them (Redis may have lost the jobs). */
   async stale(olderThanMs: number, limit = 500): Promise<StoredEvent[]> {
-    const rows = await this.db.query<Row>(
+    const rows = await this.db.query<EventRow>(
       `SELECT * FROM contact_events
         WHERE status = 'pending'
           AND received_at < now() - ($1::int * interval '1 millisecond')
@@ -180,19 +186,4 @@ export class Inbox {
     );
     return new Set(rows.map((r) => r.contact_id));
   }
-}
-
-async function mapLegs(q: Queryable, tenantId: string, events: ContactEvent[]): Promise<void> {
-  await q.query(
-    `INSERT INTO contact_legs (tenant_id, contact_id, initial_contact_id)
-     SELECT DISTINCT $1, l.contact_id, l.initial_contact_id
-       FROM jsonb_to_recordset($2::jsonb) AS l(contact_id text, initial_contact_id text)
-     ON CONFLICT DO NOTHING`,
-    [
-      tenantId,
-      JSON.stringify(
-        events.map((e) => ({ contact_id: e.contactId, initial_contact_id: e.initialContactId })),
-      ),
-    ],
-  );
 }

@@ -1,4 +1,5 @@
 import type { Db } from '../store/db';
+import { toEvent, type EventRow, type StoredEvent } from './inbox';
 
 export type ContactState = 'initiated' | 'queued' | 'connected' | 'ended';
 export type Outcome = 'answered' | 'abandoned' | 'self_service';
@@ -103,9 +104,96 @@ const COLUMNS: Record<Exclude<keyof ContactPatch, 'addFinalizedLegs'>, string> =
   createAttemptLegs: 'create_attempt_legs',
 };
 
+/**
+ * What a worker finds when it asks for a conversation: nothing pending (another job already did it), the
+ * lease held by another worker (told to look again before it lets go), or the lease with every event.
+ */
+export type Acquired =
+  { kind: 'idle' } | { kind: 'busy' } | { kind: 'leased'; record: ContactRecord; events: StoredEvent[] };
+
+/** The lease is free for `EXCLUDED.lease_owner` (expired, never taken, or already its own). */
+const FREE = 'c.lease_until IS NULL OR c.lease_until < now() OR c.lease_owner = EXCLUDED.lease_owner';
+
+/** SET clauses for a patch; its values are appended to params. */
+function setsOf(patch: ContactPatch, params: unknown[]): string[] {
+  const sets: string[] = [];
+  for (const [key, column] of Object.entries(COLUMNS) as [keyof typeof COLUMNS, string][]) {
+    if (patch[key] === undefined) continue;
+    params.push(patch[key]);
+    sets.push(`${column} = $${params.length}`);
+  }
+  if (patch.addFinalizedLegs?.length) {
+    params.push(patch.addFinalizedLegs);
+    sets.push(
+      `finalized_legs = (SELECT array_agg(DISTINCT x) FROM unnest(finalized_legs || $${params.length}::text[]) x)`,
+    );
+  }
+  return sets;
+}
+
 /** Conversations (initial contact id) and their ticket; the mapping never comes from a Zendesk search. */
 export class ContactRepo {
   constructor(private readonly db: Db) {}
+
+  /**
+   * One round trip for what starts a sync round: reads the conversation's events and, when any is pending,
+   * creates the row if needed and takes the lease. When another worker holds the lease, marks the row so
+   * the holder reads the inbox again before it releases (see finish): the caller may stop at once.
+   * A conflicting writer is waited for (row lock) and the lease decided on its committed row.
+   */
+  async acquire(tenantId: string, initialContactId: string, owner: string, ms: number): Promise<Acquired> {
+    const rows = await this.db.query<{ contact: Row | null; events: EventRow[] | null; pending: boolean }>(
+      `WITH ev AS (
+         SELECT * FROM contact_events WHERE tenant_id = $1 AND initial_contact_id = $2
+       ), l AS (
+         INSERT INTO contacts AS c (tenant_id, initial_contact_id, channel, lease_owner, lease_until, lease_rerun)
+         SELECT $1, $2, COALESCE((SELECT channel FROM ev ORDER BY event_time, received_at LIMIT 1), 'VOICE'), $3,
+                now() + ($4::int * interval '1 millisecond'), false
+          WHERE EXISTS (SELECT 1 FROM ev WHERE status = 'pending')
+         ON CONFLICT (tenant_id, initial_contact_id) DO UPDATE SET
+           lease_owner = CASE WHEN ${FREE} THEN EXCLUDED.lease_owner ELSE c.lease_owner END,
+           lease_until = CASE WHEN ${FREE} THEN EXCLUDED.lease_until ELSE c.lease_until END,
+           lease_rerun = NOT (${FREE})
+         RETURNING c.*
+       )
+       SELECT (SELECT row_to_json(l) FROM l WHERE l.lease_owner = $3) AS contact,
+              (SELECT json_agg(ev ORDER BY ev.event_time, ev.received_at) FROM ev) AS events,
+              EXISTS (SELECT 1 FROM ev WHERE status = 'pending') AS pending`,
+      [tenantId, initialContactId, owner, ms],
+    );
+    const row = rows[0]!;
+    if (!row.pending) return { kind: 'idle' };
+    if (!row.contact) return { kind: 'busy' };
+    return { kind: 'leased', record: toRecord(row.contact), events: (row.events ?? []).map(toEvent) };
+  }
+
+  /**
+   * Ends a sync round in one statement: the events it handled are done, the patch is written and the
+   * lease released together. True when a job found the lease taken meanwhile (read the inbox again).
+   */
+  async finish(
+    tenantId: string,
+    initialContactId: string,
+    owner: string,
+    patch: ContactPatch,
+    doneEventIds: string[],
+  ): Promise<{ rerun: boolean }> {
+    const params: unknown[] = [tenantId, initialContactId, owner, doneEventIds];
+    const sets = setsOf(patch, params);
+    const rows = await this.db.query<{ lease_rerun: boolean }>(
+      `WITH done AS (
+         UPDATE contact_events SET status = 'done', processed_at = now(), last_error = NULL
+          WHERE tenant_id = $1 AND initial_contact_id = $2 AND event_id = ANY($4::text[]) AND status = 'pending'
+       )
+       UPDATE contacts SET ${[...sets, 'updated_at = now()'].join(', ')},
+              lease_owner = CASE WHEN lease_owner = $3 THEN NULL ELSE lease_owner END,
+              lease_until = CASE WHEN lease_owner = $3 THEN NULL ELSE lease_until END
+        WHERE tenant_id = $1 AND initial_contact_id = $2
+        RETURNING lease_rerun`,
+      params,
+    );
+    return { rerun: rows[0]?.lease_rerun ?? false };
+  }
 
   /**
    * Creates the row if needed and takes a lease on it. Leases (not long transactions) serialise
@@ -142,19 +230,8 @@ export class ContactRepo {
   }
 
   async patch(tenantId: string, initialContactId: string, patch: ContactPatch): Promise<void> {
-    const sets: string[] = [];
     const params: unknown[] = [tenantId, initialContactId];
-    for (const [key, column] of Object.entries(COLUMNS) as [keyof typeof COLUMNS, string][]) {
-      if (patch[key] === undefined) continue;
-      params.push(patch[key]);
-      sets.push(`${column} = $${params.length}`);
-    }
-    if (patch.addFinalizedLegs?.length) {
-      params.push(patch.addFinalizedLegs);
-      sets.push(
-        `finalized_legs = (SELECT array_agg(DISTINCT x) FROM unnest(finalized_legs || $${params.length}::text[]) x)`,
-      );
-    }
+    const sets = setsOf(patch, params);
     if (sets.length === 0) return;
     await this.db.query(
       `UPDATE contacts SET ${sets.join(', ')}, updated_at = now() WHERE tenant_id = $1 AND initial_contact_id = $2`,

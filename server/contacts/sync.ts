@@ -8,7 +8,6 @@ import type { UserDirectory } from './directory';
 import { maskPhone } from './directory';
 import type { Inbox, StoredEvent } from './inbox';
 import {
-  LeaseBusyError,
   type ContactPatch,
   type ContactRecord,
   type ContactRepo,
@@ -102,40 +101,40 @@ export async function syncContact(
 
   let result: SyncResult = { actions: ['none'], ticketId: null };
   // Several rounds: events that arrive while this worker holds the conversation are this worker's to do
-  // (their own jobs found the lease taken and ended at once, knowing the holder looks again on release).
+  // (their own jobs found the lease taken, flagged the row and ended at once; finish reports the flag).
   for (let round = 0; round < 10; round++) {
-    const events = await deps.inbox.forContact(tenantId, initialContactId);
+    const got = await deps.contacts.acquire(tenantId, initialContactId, owner, deps.leaseMs ?? 30_000);
+    if (got.kind === 'idle') return result; // nothing left, or a concurrent job already did it
+    // The holder reads the inbox again before it releases; a crashed holder's lease expires and the
+    // sweeper re-enqueues what it left. Waiting here would only add latency and queue churn.
+    if (got.kind === 'busy') return { ...result, deferredTo: 'lease holder' };
+    const { record, events } = got;
     const pending = events.filter((e) => e.status === 'pending');
-    if (pending.length === 0) return result; // nothing left, or a concurrent job already did it
-    // Best effort and independent of Zendesk: live sentiment must not wait for (or fail with) the ticket.
-    await deps
-      .onContactState?.(tenantId, initialContactId, events)
-      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'contact state hook failed'));
-    const channel = events[0]?.channel ?? 'VOICE';
-
-    let record: ContactRecord;
-    try {
-      record = await deps.contacts.lease(tenantId, initialContactId, channel, owner, deps.leaseMs ?? 30_000);
-    } catch (err) {
-      // The holder re-reads pending events after it releases; a crashed holder's lease expires and the
-      // sweeper re-enqueues what it left. Waiting here would only add latency and queue churn.
-      if (err instanceof LeaseBusyError)
-        return { actions: ['none'], ticketId: null, deferredTo: 'lease holder' };
-      throw err;
-    }
+    // Best effort and independent of Zendesk: live sentiment must not wait for (or fail with) the ticket,
+    // nor the ticket for it. Told only when the pending events say something the others did not.
+    const told = saysSomethingNew(events)
+      ? deps
+          .onContactState?.(tenantId, initialContactId, events)
+          .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'contact state hook failed'))
+      : undefined;
+    let released = false;
     try {
       const done = await converge(deps, tenant, record, events, log);
-      await deps.inbox.markContactDone(
+      const { rerun } = await deps.contacts.finish(
         tenantId,
         initialContactId,
+        owner,
+        done.patch,
         pending.map((e) => e.eventId),
       );
+      released = true;
       await deps.notify?.(tenantId, initialContactId).catch(() => undefined); // best effort: streams also poll on reconnect
       result = {
         actions: [...result.actions.filter((a) => a !== 'none'), ...done.actions],
         ticketId: done.ticketId,
       };
       if (result.actions.length === 0) result.actions = ['none'];
+      if (!rerun) return result;
     } catch (err) {
       if (err instanceof ZendeskError && !err.retriable) {
         await deps.inbox.markFailed(tenantId, initialContactId, err.message);
@@ -147,10 +146,34 @@ export async function syncContact(
       }
       throw err;
     } finally {
-      await deps.contacts.release(tenantId, initialContactId, owner).catch(() => undefined);
+      await told;
+      if (!released) await deps.contacts.release(tenantId, initialContactId, owner).catch(() => undefined);
     }
   }
   return result;
+}
+
+/**
+ * Whether the pending events change what the conversation's events say about its legs (a new leg, a
+ * leg connected or ended): only then is the contact state hook told again.
+ */
+function saysSomethingNew(events: StoredEvent[]): boolean {
+  const said = (list: StoredEvent[]) => {
+    const legs = new Map<string, { connected: boolean; ended: boolean }>();
+    for (const e of list) {
+      const leg = legs.get(e.contactId) ?? { connected: false, ended: false };
+      if (e.eventType === 'CONNECTED_TO_AGENT') leg.connected = true;
+      if (ENDED.has(e.eventType)) leg.ended = true;
+      legs.set(e.contactId, leg);
+    }
+    return legs;
+  };
+  const before = said(events.filter((e) => e.status !== 'pending'));
+  const now = said(events);
+  return [...now].some(([id, leg]) => {
+    const was = before.get(id);
+    return !was || was.connected !== leg.connected || was.ended !== leg.ended;
+  });
 }
 
 async function converge(
@@ -159,7 +182,7 @@ async function converge(
   record: ContactRecord,
   events: StoredEvent[],
   log: Logger,
-): Promise<SyncResult> {
+): Promise<SyncResult & { patch: ContactPatch }> {
   const legs = [...legsOf(events).values()];
   const instanceArn = events[0]!.detail.instanceArn;
   const state = stateOf(legs);
@@ -170,11 +193,24 @@ async function converge(
 
   // Nothing for Zendesk yet (INITIATED / QUEUED / data updates of a live contact), or nothing new.
   if ((!anyConnected && toFinalize.length === 0) || (record.ticketId !== null && toFinalize.length === 0)) {
-    await deps.contacts.patch(tenant.id, record.initialContactId, statePatch);
-    return { actions: ['none'], ticketId: record.ticketId };
+    return { actions: ['none'], ticketId: record.ticketId, patch: statePatch };
   }
 
+  // This round may create the ticket: say so before the create is sent, so a crash between Zendesk's
+  // answer and our write is detectable (see the adoption below). The legs the create covers are the legs
+  // to finalize (each either ends the conversation or was handed on). Written while Connect is asked.
+  const attempt =
+    record.ticketId === null
+      ? deps.contacts.patch(tenant.id, record.initialContactId, {
+          createAttemptedAt: new Date().toISOString(),
+          createAttemptLegs: toFinalize.map((l) => l.contactId),
+        })
+      : undefined;
+  attempt?.catch(() => undefined); // awaited before any create; a failure is never left unhandled
+
   const describe = memo((contactId: string) => deps.connect.describeContact(instanceArn, contactId));
+  // Every leg to finalize is needed below: ask Connect for them together.
+  for (const leg of toFinalize) describe(leg.contactId).catch(() => undefined);
   const zd = await deps.zendesk(tenant);
   const initial = await describe(record.initialContactId).catch((err: unknown) => {
     // The initial leg may be unknown when only a transfer leg reached us; fall back to the legs we have.
@@ -261,6 +297,7 @@ async function converge(
     }
   }
 
+  await attempt;
   if (ticketId === null) {
     const requesterId =
       voice && customerPhone ? await deps.users.caller(zd, tenant.id, customerPhone, priority) : undefined;
@@ -276,10 +313,6 @@ async function converge(
       ...(lastFinal && voice ? optional('voice_comment', voiceComment(lastFinal)) : {}),
     };
     const covered = lastFinal ? [...finals.map((f) => f.contactId), ...handedOn] : handedOn;
-    await deps.contacts.patch(tenant.id, record.initialContactId, {
-      createAttemptedAt: new Date().toISOString(),
-      createAttemptLegs: covered,
-    });
     // The Idempotency-Key makes a create retried after a crash return the ticket the first attempt made.
     const opts = { priority, idempotencyKey: `concierge-${tenant.id}-${record.initialContactId}` };
     const created = voice
@@ -291,18 +324,24 @@ async function converge(
       : await zd.createTicket(ticket, opts);
     ticketId = created.ticketId;
     actions.push(lastFinal ? 'ticket_created_final' : 'ticket_created_live');
-    await deps.contacts.patch(tenant.id, record.initialContactId, {
-      ...patch,
-      ticketId,
-      requesterId: created.requesterId ?? requesterId ?? null,
-      // The create already carried everything about the legs that ended.
-      addFinalizedLegs: covered,
-    });
     log.info({ ticketId, outcome, action: actions[0] }, 'ticket created');
-    return { actions, ticketId };
+    return {
+      actions,
+      ticketId,
+      // Written with the round's end (finish), in the same statement that marks the events done.
+      patch: {
+        ...patch,
+        ticketId,
+        requesterId: created.requesterId ?? requesterId ?? null,
+        // The create already carried everything about the legs that ended.
+        addFinalizedLegs: covered,
+      },
+    };
   }
 
-  for (const d of finals.filter((f) => !record.finalizedLegs.includes(f.contactId))) {
+  const toWrite = finals.filter((f) => !record.finalizedLegs.includes(f.contactId));
+  const written: string[] = [];
+  for (const [i, d] of toWrite.entries()) {
     await zd.updateTicket(
       ticketId,
       {
@@ -316,11 +355,18 @@ async function converge(
       { priority: 'deferrable' },
     );
     actions.push('ticket_updated');
-    await deps.contacts.patch(tenant.id, record.initialContactId, { addFinalizedLegs: [d.contactId] });
+    written.push(d.contactId);
+    // Recorded before the next update, so a crash between two never repeats the first; the last one is
+    // recorded with the round's end (finish).
+    if (i < toWrite.length - 1)
+      await deps.contacts.patch(tenant.id, record.initialContactId, { addFinalizedLegs: [d.contactId] });
   }
-  await deps.contacts.patch(tenant.id, record.initialContactId, { ...patch, addFinalizedLegs: handedOn });
   if (actions.length) log.info({ ticketId, outcome }, 'ticket updated after contact ended');
-  return { actions: actions.length ? actions : ['none'], ticketId };
+  return {
+    actions: actions.length ? actions : ['none'],
+    ticketId,
+    patch: { ...patch, addFinalizedLegs: [...handedOn, ...written] },
+  };
 }
 
 const ORDER: ContactState[] = ['initiated', 'queued', 'connected', 'ended'];

@@ -114,6 +114,87 @@ describe.each(backends())('storage on %s', (kind) => {
     await expect(contacts.lease('acme', 'c-1', 'VOICE', 'alive', 30_000)).resolves.toBeTruthy();
   });
 
+  test('when a transfer leg is stored, then its contact id maps to the conversation in the same statement', async () => {
+    await tenants.create({ subdomain: 'acme', credentials: { kind: 'oauth', token: 'x' } }, false);
+    const inbox = new Inbox(t.db);
+    const leg = event({ contactId: 'c-2', initialContactId: 'c-1', eventType: 'CONNECTED_TO_AGENT' });
+    expect(await inbox.store('acme', [leg, event(), leg])).toHaveLength(2);
+    expect(await inbox.knownContactIds('acme', ['c-1', 'c-2', 'c-3'])).toEqual(new Set(['c-1', 'c-2']));
+    const contacts = new ContactRepo(t.db);
+    expect((await contacts.acquire('acme', 'c-1', 'w', 30_000)).kind).toBe('leased');
+    expect((await contacts.byContactId('acme', 'c-2'))?.initialContactId).toBe('c-1');
+  });
+
+  test('when a worker acquires a conversation, then it gets the lease and every event in one answer; nothing pending is idle', async () => {
+    await tenants.create({ subdomain: 'acme', credentials: { kind: 'oauth', token: 'x' } }, false);
+    const inbox = new Inbox(t.db);
+    const contacts = new ContactRepo(t.db);
+    expect(await contacts.acquire('acme', 'c-1', 'w1', 30_000)).toEqual({ kind: 'idle' });
+    expect(await contacts.get('acme', 'c-1')).toBeNull(); // an idle look creates nothing
+    const first = event({ time: '2026-11-23T10:00:05Z', eventType: 'QUEUED', channel: 'CHAT' });
+    const second = event({ time: '2026-11-23T10:00:00Z', channel: 'CHAT' });
+    await inbox.store('acme', [first, second]);
+    const got = await contacts.acquire('acme', 'c-1', 'w1', 30_000);
+    if (got.kind !== 'leased') throw new Error(`expected the lease, got ${got.kind}`);
+    expect(got.record).toMatchObject({
+      initialContactId: 'c-1',
+      channel: 'CHAT',
+      ticketId: null,
+      state: 'initiated',
+    });
+    expect(got.events.map((e) => e.eventId)).toEqual([second.eventId, first.eventId]); // by event time
+    expect(got.events[0]).toMatchObject({
+      status: 'pending',
+      eventTime: '2026-11-23T10:00:00.000Z',
+      channel: 'CHAT',
+    });
+    expect(got.events[0]!.detail.eventId).toBe(second.eventId);
+    // The holder may take it again (same owner); a lease expired is free for anyone.
+    expect((await contacts.acquire('acme', 'c-1', 'w1', 1)).kind).toBe('leased');
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await contacts.acquire('acme', 'c-1', 'w2', 30_000)).kind).toBe('leased');
+  });
+
+  test('when a job finds the conversation leased, then the holder learns it at finish and nothing it handled stays pending', async () => {
+    await tenants.create({ subdomain: 'acme', credentials: { kind: 'oauth', token: 'x' } }, false);
+    const inbox = new Inbox(t.db);
+    const contacts = new ContactRepo(t.db);
+    const a = event();
+    await inbox.store('acme', [a]);
+    expect((await contacts.acquire('acme', 'c-1', 'w1', 30_000)).kind).toBe('leased');
+    const b = event({ eventType: 'QUEUED' });
+    await inbox.store('acme', [b]);
+    expect(await contacts.acquire('acme', 'c-1', 'w2', 30_000)).toEqual({ kind: 'busy' });
+    // w1 ends its round with only the event it read: the patch, done and release in one statement.
+    expect(await contacts.finish('acme', 'c-1', 'w1', { state: 'queued', ticketId: 7 }, [a.eventId])).toEqual(
+      {
+        rerun: true,
+      },
+    );
+    expect((await inbox.get('acme', a.eventId))?.status).toBe('done');
+    expect((await inbox.get('acme', b.eventId))?.status).toBe('pending');
+    expect(await contacts.get('acme', 'c-1')).toMatchObject({ state: 'queued', ticketId: 7 });
+    // Released: w1's next round gets b, and finishing it without anyone waiting asks for no other round.
+    const again = await contacts.acquire('acme', 'c-1', 'w1', 30_000);
+    if (again.kind !== 'leased') throw new Error(`expected the lease, got ${again.kind}`);
+    expect(again.events.filter((e) => e.status === 'pending').map((e) => e.eventId)).toEqual([b.eventId]);
+    expect(await contacts.finish('acme', 'c-1', 'w1', {}, [b.eventId])).toEqual({ rerun: false });
+    expect(await contacts.acquire('acme', 'c-1', 'w2', 30_000)).toEqual({ kind: 'idle' });
+  });
+
+  test('when a worker whose lease was taken over finishes, then its patch is written but the new lease is kept', async () => {
+    await tenants.create({ subdomain: 'acme', credentials: { kind: 'oauth', token: 'x' } }, false);
+    const inbox = new Inbox(t.db);
+    const contacts = new ContactRepo(t.db);
+    await inbox.store('acme', [event()]);
+    await contacts.acquire('acme', 'c-1', 'slow', 1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await contacts.acquire('acme', 'c-1', 'fresh', 30_000)).kind).toBe('leased');
+    await contacts.finish('acme', 'c-1', 'slow', { queueName: 'Sales' }, []);
+    expect(await contacts.acquire('acme', 'c-1', 'third', 30_000)).toEqual({ kind: 'busy' });
+    expect((await contacts.get('acme', 'c-1'))?.queueName).toBe('Sales');
+  });
+
   test('when finalized legs are added twice, then each leg is kept once', async () => {
     await tenants.create({ subdomain: 'acme', credentials: { kind: 'oauth', token: 'x' } }, false);
     const contacts = new ContactRepo(t.db);
