@@ -4,7 +4,10 @@
  *   GET  /v1/app/contacts/by-ticket/:ticketId   → { contact: ContactView | null }
  *   GET  /v1/app/contacts/:contactId            → { contact: ContactView | null }
  *   POST /v1/app/stream-tokens  { contactId }   → { token, expiresAt }       (60 s, one contact)
- *   GET  /v1/app/contacts/:contactId/events?token=…   text/event-stream, event `state` (data: ContactView)
+ *   GET  /v1/app/contacts/:contactId/events?token=…   text/event-stream: `state` (data: ContactView),
+ *        `sentiment` (SentimentView) and, after each sentiment change, `transcript` (TranscriptView)
+ *   POST /v1/app/suggestions  { contactId?, text?, ticketId?, locale? }  → { suggestion: SuggestionView | null }
+ *   POST /v1/app/suggestions/:id/actions  { action, ticketId?, articleId? }  → 201 { recorded: true }
  *
  * The first three go through Zendesk's proxy (`secure: true`): it signs an HS256 JWT with the
  * installation's secure `shared_secret` and puts it in `Authorization: Bearer …`. `iss` is the account
@@ -28,6 +31,119 @@ export interface ContactView {
   connectedAt?: string;
   endedAt?: string;
   ticketId?: number;
+}
+
+export type SentimentLabel = 'POSITIVE' | 'NEUTRAL' | 'NEGATIVE';
+const LABELS: readonly SentimentLabel[] = ['POSITIVE', 'NEUTRAL', 'NEGATIVE'];
+
+/** The customer's sentiment in a conversation (server/sentiment/types.ts SentimentSummary, the parts shown). */
+export interface SentimentView {
+  contactId: string;
+  /** Smoothed, now; null before the customer said anything scored. */
+  label: SentimentLabel | null;
+  score: number | null;
+  /** Oldest first; t = conversation ms, scores −1 … +1. */
+  trend: Array<{ t: number; score: number; smoothed: number }>;
+  alert: { active: boolean; since: number | null; raised: number };
+  customerUtterances: number;
+  final: { label: SentimentLabel; overall: number } | null;
+}
+
+export interface TranscriptTurn {
+  id: string;
+  participant: string;
+  text: string;
+  sentiment: SentimentLabel | null;
+  t: number;
+  languageCode: string | null;
+}
+
+export interface SuggestionView {
+  id: string;
+  reply: string;
+  articles: Array<{ id: number; title: string; url?: string; score: number }>;
+  confidence: number;
+  /** Which AI provider answered: 'local' or 'bedrock'. */
+  provider: string;
+}
+
+export type SuggestionAction = 'inserted' | 'copied' | 'opened_article' | 'thumbs_up' | 'thumbs_down';
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const label = (v: unknown): SentimentLabel | null =>
+  LABELS.includes(v as SentimentLabel) ? (v as SentimentLabel) : null;
+const bad = (what: string) =>
+  new ServiceError(0, 'bad_response', `The service sent ${what} in an unexpected format`);
+
+export function parseSentiment(value: unknown): SentimentView {
+  const v = (value ?? {}) as Record<string, unknown>;
+  if (typeof v.contactId !== 'string' || !Array.isArray(v.trend)) throw bad('a sentiment');
+  const alert = (v.alert ?? {}) as Record<string, unknown>;
+  const final = v.final as Record<string, unknown> | null | undefined;
+  return {
+    contactId: v.contactId,
+    label: label(v.label),
+    score: isNum(v.score) ? v.score : null,
+    trend: (v.trend as unknown[]).flatMap((p) => {
+      const q = p as Record<string, unknown>;
+      return isNum(q?.t) && isNum(q.score) && isNum(q.smoothed)
+        ? [{ t: q.t, score: q.score, smoothed: q.smoothed }]
+        : [];
+    }),
+    alert: {
+      active: alert.active === true,
+      since: isNum(alert.since) ? alert.since : null,
+      raised: isNum(alert.raised) ? alert.raised : 0,
+    },
+    customerUtterances: isNum(v.customerUtterances) ? v.customerUtterances : 0,
+    final:
+      final && label(final.label) && isNum(final.overall)
+        ? { label: label(final.label)!, overall: final.overall }
+        : null,
+  };
+}
+
+export function parseTranscript(value: unknown): { contactId: string; turns: TranscriptTurn[] } {
+  const v = (value ?? {}) as Record<string, unknown>;
+  if (typeof v.contactId !== 'string' || !Array.isArray(v.turns)) throw bad('a transcript');
+  return {
+    contactId: v.contactId,
+    turns: (v.turns as unknown[]).flatMap((x) => {
+      const q = x as Record<string, unknown>;
+      if (typeof q?.id !== 'string' || typeof q.text !== 'string' || typeof q.participant !== 'string')
+        return [];
+      return [
+        {
+          id: q.id,
+          participant: q.participant,
+          text: q.text,
+          sentiment: label(q.sentiment),
+          t: isNum(q.t) ? q.t : 0,
+          languageCode: typeof q.languageCode === 'string' ? q.languageCode : null,
+        },
+      ];
+    }),
+  };
+}
+
+export function parseSuggestion(value: unknown): SuggestionView | null {
+  if (value === null || value === undefined) return null;
+  const v = value as Record<string, unknown>;
+  if (typeof v.id !== 'string' || typeof v.reply !== 'string' || !Array.isArray(v.articles))
+    throw bad('a suggestion');
+  return {
+    id: v.id,
+    reply: v.reply,
+    confidence: isNum(v.confidence) ? v.confidence : 0,
+    provider: typeof v.provider === 'string' ? v.provider : 'local',
+    articles: (v.articles as unknown[]).flatMap((x) => {
+      const a = x as Record<string, unknown>;
+      if (!isNum(a?.id) || typeof a.title !== 'string') return [];
+      // Only web links are rendered as links (an article URL is data from the Help Center).
+      const url = typeof a.url === 'string' && /^https?:\/\//i.test(a.url) ? a.url : undefined;
+      return [{ id: a.id, title: a.title, score: isNum(a.score) ? a.score : 0, ...(url ? { url } : {}) }];
+    }),
+  };
 }
 
 export class ServiceError extends Error {
@@ -82,6 +198,16 @@ export interface ServiceApi {
   getContact(contactId: string): Promise<ContactView | null>;
   mintStreamToken(contactId: string): Promise<{ token: string; expiresAt: string }>;
   eventsUrl(contactId: string, token: string): string;
+  suggest(input: {
+    contactId?: string;
+    text?: string;
+    ticketId?: number;
+    locale?: string;
+  }): Promise<SuggestionView | null>;
+  recordSuggestionAction(
+    suggestionId: string,
+    input: { action: SuggestionAction; ticketId?: number; articleId?: number },
+  ): Promise<void>;
   /** Any other signed JSON call (`/v1/app/...`), for views that keep their own typed wrappers. */
   call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T>;
   /** A signed GET whose answer is text (CSV downloads). */
@@ -170,6 +296,13 @@ export function createServiceApi({
         throw new ServiceError(0, 'bad_response', 'No stream token in the response');
       return { token: res.token, expiresAt: typeof res.expiresAt === 'string' ? res.expiresAt : '' };
     },
+    async suggest(input) {
+      const res = await call<{ suggestion?: unknown }>('POST', '/v1/app/suggestions', input);
+      return parseSuggestion(res.suggestion);
+    },
+    async recordSuggestionAction(suggestionId, input) {
+      await call('POST', `/v1/app/suggestions/${encodeURIComponent(suggestionId)}/actions`, input);
+    },
     eventsUrl(contactId, token) {
       return `${base}/v1/app/contacts/${encodeURIComponent(contactId)}/events?token=${encodeURIComponent(token)}`;
     },
@@ -188,6 +321,10 @@ export interface WatchContactOptions {
   api: ServiceApi;
   contactId: string;
   onState: (contact: ContactView) => void;
+  /** Live sentiment of the conversation (`event: sentiment`). */
+  onSentiment?: (sentiment: SentimentView) => void;
+  /** The conversation's last turns (`event: transcript`), after each sentiment change. */
+  onTranscript?: (turns: TranscriptTurn[]) => void;
   /** `live` once the stream opened, `retrying` while reconnecting. */
   onStatus?: (status: 'connecting' | 'live' | 'retrying') => void;
   createEventSource?: (url: string) => EventSourceLike;
@@ -244,6 +381,20 @@ export function watchContact(opts: WatchContactOptions): () => void {
       if (!contact) return;
       opts.onState(contact);
       if (contact.state === 'ended') stop();
+    });
+    es.addEventListener('sentiment', (event) => {
+      try {
+        opts.onSentiment?.(parseSentiment(JSON.parse(String(event.data))));
+      } catch {
+        // skipped: the next change sends the whole summary again
+      }
+    });
+    es.addEventListener('transcript', (event) => {
+      try {
+        opts.onTranscript?.(parseTranscript(JSON.parse(String(event.data))).turns);
+      } catch {
+        // skipped: the next change sends the last turns again
+      }
     });
     es.onerror = () => {
       es.close();

@@ -29,9 +29,13 @@ export default defineConfig({
         chunkFileNames: 'chunk-[name].js',
         assetFileNames: '[name][extname]',
         codeSplitting: {
-          // Libraries both locations share, in one cacheable file. Streams stays a lazy chunk of its own.
+          // Libraries the locations share, in one cacheable file. Streams stays a lazy chunk of its own; the
+          // tabs only the nav_bar uses stay out of it, so the top bar and sidebar do not load them.
           groups: [
-            { name: 'vendor', test: /node_modules[\\/](?!amazon-connect-streams[\\/])/ },
+            {
+              name: 'vendor',
+              test: /node_modules[\\/](?!amazon-connect-streams[\\/]|@zendeskgarden[\\/](?:react-tabs|container-tabs|container-selection)[\\/])/,
+            },
             { name: 'common', test: /[\\/]app[\\/]/, minShareCount: 2 },
           ],
         },

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { benchSync } from './sync';
 import { benchGaps } from './gaps';
-import { benchSuggest } from './suggest';
+import { benchLiveAndSuggest } from './live-all';
 import { benchBilling } from './billing';
 import { UsageError } from './usage';
 
@@ -35,7 +35,7 @@ function loadAppBench(): Bench | string {
 const BENCHES: Record<string, () => Bench | string> = {
   sync: () => benchSync,
   gaps: () => benchGaps,
-  live: () => benchSuggest,
+  live: () => benchLiveAndSuggest,
   billing: () => benchBilling,
   app: loadAppBench,
 };

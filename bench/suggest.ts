@@ -13,7 +13,7 @@ import { buildIndex, suggest } from '../server/suggestions/index';
  * full-text search (ts_rank over weighted to_tsvector) on the same articles and the same held-out
  * questions, in the same run. PGlite in memory, or PostgreSQL when BENCH_DATABASE_URL is set.
  *
- *   npm run bench -- live            (the lead wires benchSuggest in)
+ *   npm run bench -- live            (with the event-stream half, bench/live-all.ts)
  *   options: --articles N  --questions-per-intent N  --csv PATH
  */
 

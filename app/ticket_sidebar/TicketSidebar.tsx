@@ -9,7 +9,16 @@ import { Button } from '@zendeskgarden/react-buttons';
 import { Tag } from '@zendeskgarden/react-tags';
 import { getColor } from '@zendeskgarden/react-theming';
 import { Paragraph, SM, Span } from '@zendeskgarden/react-typography';
-import { ServiceError, watchContact, type ContactState, type ContactView } from '../api';
+import {
+  ServiceError,
+  watchContact,
+  type ContactState,
+  type ContactView,
+  type SentimentView,
+  type SuggestionAction,
+  type SuggestionView,
+  type TranscriptTurn,
+} from '../api';
 import type { MessageKey } from '../i18n/i18n';
 import { useI18n } from '../i18n/I18nProvider';
 import { EVENT_SIDEBAR, EVENT_SOFTPHONE, sendCommandToTopBar, sendToTopBar } from '../messaging';
@@ -17,7 +26,28 @@ import { useAppEnv } from '../shared/AppRoot';
 import { formatDuration, useAutoResize, useFirstRenderMark, useNow } from '../shared/hooks';
 import { EmptyState, ErrorState, LoadingState } from '../shared/states';
 import type { CallView, SoftphoneCommand, SoftphoneSnapshot } from '../top_bar/softphone/types';
-import { useClient } from '../zaf';
+import { useClient, type ZafClient } from '../zaf';
+import {
+  replyToEditorHtml,
+  SentimentPanel,
+  SuggestionsPanel,
+  TranscriptSnippets,
+  type ActionFeedback,
+  type SuggestState,
+} from './LivePanels';
+
+/**
+ * Live suggestions are pulled by the sidebar, not pushed by the server: on each new customer
+ * utterance (seen on the SSE `transcript`/`sentiment` events) and on ticket open, after a quiet
+ * period of SUGGEST_DEBOUNCE_MS, it asks POST /v1/app/suggestions with the contact id (the server
+ * reads the transcript itself). Why: the request is the agent's own signed call, so the suggestion
+ * is stored with the agent and the ticket (the evidence Insert/Copy are billed on) and goes through
+ * the per-account rate limit; work is done only while a sidebar is open on the call, never for the
+ * hundreds of streams nobody reads; and the event stream stays a cheap fan-out of ids and summaries.
+ * The cost: a proxy round trip per suggestion, and no token-by-token streaming (Zendesk's proxy
+ * returns whole responses; the local provider answers at once anyway).
+ */
+export const SUGGEST_DEBOUNCE_MS = 700;
 
 const Root = styled.div`
   padding: ${(p) => p.theme.space.xs} ${(p) => p.theme.space.xxs};
@@ -220,6 +250,8 @@ export function TicketSidebar() {
   const [attempt, setAttempt] = useState(0);
   const [live, setLive] = useState<'connecting' | 'live' | 'retrying' | null>(null);
   const [softphone, setSoftphone] = useState<SoftphoneSnapshot | null>(null);
+  const [sentiment, setSentiment] = useState<SentimentView | null>(null);
+  const [turns, setTurns] = useState<TranscriptTurn[]>([]);
   useAutoResize(client, root);
   useFirstRenderMark(load.kind !== 'loading' || !api);
 
@@ -253,8 +285,19 @@ export function TicketSidebar() {
       contactId,
       onState: (contact) => setLoad({ kind: 'ready', contact }),
       onStatus: setLive,
+      onSentiment: setSentiment,
+      onTranscript: setTurns,
     });
   }, [api, contactId]);
+
+  const suggestions = useSuggestions({
+    client,
+    ticketId,
+    contactId: load.kind === 'ready' && load.contact ? load.contact.contactId : null,
+    loaded: load.kind === 'ready',
+    sentiment,
+    turns,
+  });
 
   // Tell the top bar this ticket is open (screen pop skips it) and receive the softphone state.
   useEffect(() => {
@@ -301,10 +344,198 @@ export function TicketSidebar() {
       </ErrorState>
     );
   } else if (!load.contact) {
-    body = <EmptyState title={t('sidebar.empty.title')}>{t('sidebar.empty.body')}</EmptyState>;
+    body = (
+      <>
+        <EmptyState title={t('sidebar.empty.title')}>{t('sidebar.empty.body')}</EmptyState>
+        {suggestions.panel}
+      </>
+    );
   } else {
-    body = <CallDetails contact={load.contact} live={live} softphone={softphone} onCommand={onCommand} />;
+    const analysed = sentiment !== null || turns.length > 0 || load.contact.state === 'connected';
+    body = (
+      <>
+        <CallDetails contact={load.contact} live={live} softphone={softphone} onCommand={onCommand} />
+        {analysed ? <SentimentPanel sentiment={sentiment} /> : null}
+        <TranscriptSnippets turns={turns} />
+        {suggestions.panel}
+      </>
+    );
   }
 
   return <Root ref={root}>{body}</Root>;
+}
+
+/** Ticket comments as ZAF returns them (`ticket.comments`): HTML values and their authors. */
+interface ZafComment {
+  value?: string;
+  author?: { role?: string };
+}
+
+function commentsText(comments: unknown): string {
+  if (!Array.isArray(comments)) return '';
+  const text = (comments as ZafComment[])
+    // The customer's words are what to answer; agents' and notes' are left out.
+    .filter((c) => typeof c?.value === 'string' && c.author?.role !== 'agent' && c.author?.role !== 'admin')
+    .map((c) => new DOMParser().parseFromString(c.value!, 'text/html').body.textContent ?? '')
+    .map((v) => v.replace(/\s+/g, ' ').trim())
+    .filter(Boolean)
+    .join('\n');
+  return text.length > 4000 ? text.slice(-4000) : text;
+}
+
+async function copyText(text: string): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return;
+  } catch {
+    // Clipboard API refused (permissions policy of the iframe): the selection fallback below.
+  }
+  const area = document.createElement('textarea');
+  area.value = text;
+  area.setAttribute('readonly', '');
+  area.style.position = 'fixed';
+  area.style.opacity = '0';
+  document.body.appendChild(area);
+  area.select();
+  const ok = document.execCommand('copy');
+  area.remove();
+  if (!ok) throw new Error('the browser refused to copy');
+}
+
+/**
+ * The suggestions panel's data: asks for a suggestion on each new customer utterance (debounced)
+ * and once on ticket open, and records what the agent does with it. See SUGGEST_DEBOUNCE_MS.
+ */
+function useSuggestions({
+  client,
+  ticketId,
+  contactId,
+  loaded,
+  sentiment,
+  turns,
+}: {
+  client: ZafClient;
+  ticketId: number | null;
+  contactId: string | null;
+  loaded: boolean;
+  sentiment: SentimentView | null;
+  turns: TranscriptTurn[];
+}) {
+  const { api } = useAppEnv();
+  const [state, setState] = useState<SuggestState>({ kind: 'idle' });
+  const [feedback, setFeedback] = useState<ActionFeedback>(null);
+  const seq = useRef(0);
+  const lastInput = useRef<Parameters<NonNullable<typeof api>['suggest']>[0] | null>(null);
+
+  const request = useCallback(
+    (input: Parameters<NonNullable<typeof api>['suggest']>[0]) => {
+      if (!api) return;
+      lastInput.current = input;
+      const mine = ++seq.current;
+      setFeedback(null);
+      setState((prev) => ({
+        kind: 'loading',
+        previous:
+          prev.kind === 'ready'
+            ? prev.suggestion
+            : prev.kind === 'idle' || prev.kind === 'none'
+              ? null
+              : prev.previous,
+      }));
+      api.suggest(input).then(
+        (suggestion) => {
+          if (mine !== seq.current) return; // a newer utterance asked again meanwhile
+          setState(suggestion ? { kind: 'ready', suggestion } : { kind: 'none' });
+        },
+        (error: unknown) => {
+          if (mine !== seq.current) return;
+          setState((prev) => ({
+            kind: 'failed',
+            message: error instanceof Error ? error.message : String(error),
+            previous: prev.kind === 'loading' ? prev.previous : null,
+          }));
+        },
+      );
+    },
+    [api],
+  );
+
+  // Live: a new or longer customer turn (or, from a server without transcripts, a new count).
+  const lastCustomer = [...turns].reverse().find((t) => t.participant === 'CUSTOMER');
+  const customerKey = lastCustomer
+    ? `${lastCustomer.id}:${lastCustomer.text.length}`
+    : sentiment && sentiment.customerUtterances > 0
+      ? `n${sentiment.customerUtterances}`
+      : '';
+  useEffect(() => {
+    if (!contactId || !customerKey) return;
+    const timer = setTimeout(
+      () => request({ contactId, ...(ticketId !== null ? { ticketId } : {}) }),
+      SUGGEST_DEBOUNCE_MS,
+    );
+    return () => clearTimeout(timer);
+  }, [contactId, customerKey, ticketId, request]);
+
+  // No call behind the ticket: one suggestion from the requester's comments, on open.
+  useEffect(() => {
+    if (!loaded || contactId || ticketId === null || !api) return;
+    let active = true;
+    client.get<unknown>('ticket.comments').then(
+      (comments) => {
+        const text = commentsText(comments);
+        if (active && text) request({ text, ticketId });
+      },
+      () => undefined, // no comments readable: the panel keeps its waiting text
+    );
+    return () => {
+      active = false;
+    };
+  }, [loaded, contactId, ticketId, api, client, request]);
+
+  const record = useCallback(
+    (s: SuggestionView, action: SuggestionAction, articleId?: number) => {
+      if (!api) return;
+      const input = {
+        action,
+        ...(ticketId !== null ? { ticketId } : {}),
+        ...(articleId ? { articleId } : {}),
+      };
+      // Insert and Copy are billing evidence: one retry before giving up.
+      void api
+        .recordSuggestionAction(s.id, input)
+        .catch(() => api.recordSuggestionAction(s.id, input))
+        .catch(() => undefined);
+    },
+    [api, ticketId],
+  );
+
+  const fail = (error: unknown) =>
+    setFeedback({ kind: 'failed', message: error instanceof Error ? error.message : String(error) });
+
+  const panel = api ? (
+    <SuggestionsPanel
+      state={state}
+      feedback={feedback}
+      waitingKey={contactId ? 'sidebar.suggest.waiting' : 'sidebar.suggest.waiting_ticket'}
+      onRetry={() => lastInput.current && request(lastInput.current)}
+      onInsert={(s) =>
+        void client.invoke('ticket.editor.insert', replyToEditorHtml(s.reply)).then(() => {
+          setFeedback({ kind: 'inserted' });
+          record(s, 'inserted');
+        }, fail)
+      }
+      onCopy={(s) =>
+        void copyText(s.reply).then(() => {
+          setFeedback({ kind: 'copied' });
+          record(s, 'copied');
+        }, fail)
+      }
+      onOpenArticle={(s, articleId) => record(s, 'opened_article', articleId)}
+      onRate={(s, up) => {
+        setFeedback({ kind: 'rated' });
+        record(s, up ? 'thumbs_up' : 'thumbs_down');
+      }}
+    />
+  ) : null;
+  return { panel };
 }

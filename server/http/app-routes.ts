@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ContactRepo } from '../contacts/repo';
 import { toView, type ContactNews } from '../contacts/live';
+import type { TranscriptTurn } from '../sentiment/repo';
 import type { SentimentSummary } from '../sentiment/types';
 import type { TenantRepo } from '../tenants/repo';
 import { AppError, BadRequestError, UnauthorizedError } from '../errors';
@@ -24,6 +25,8 @@ export interface AppRoutesDeps {
   sentiment?: {
     news: ContactNews;
     summary(tenantId: string, initialContactId: string): Promise<SentimentSummary | null>;
+    /** When present, every sentiment change is followed by `event: transcript` (the last turns). */
+    transcript?(tenantId: string, initialContactId: string): Promise<TranscriptTurn[]>;
   };
 }
 
@@ -57,6 +60,29 @@ export function rateLimit(redis: Redis, prefix: string, rpm: number): RequestHan
       return next(new AppError('rate_limited', 'Too many requests from this account; retry shortly', 429));
     }
     next();
+  };
+}
+
+const TRANSCRIPT_GAP_MS = 250;
+
+/**
+ * Runs `fn` one call at a time: a call made while one runs is merged with any other made meanwhile
+ * into a single run after it (each run reads the latest state, so nothing is missed and a slower
+ * read never overtakes a newer one). Errors are swallowed: the next news tries again.
+ */
+function serially(fn: () => Promise<void>): () => Promise<void> {
+  let chain: Promise<void> = Promise.resolve();
+  let waiting = false;
+  return () => {
+    if (waiting) return chain;
+    waiting = true;
+    chain = chain
+      .then(() => {
+        waiting = false;
+        return fn();
+      })
+      .catch(() => undefined);
+    return chain;
   };
 }
 
@@ -103,21 +129,32 @@ export function appRouter(deps: AppRoutesDeps): Router {
     // Sentiment news is subscribed before the first read, so nothing published in between is lost.
     const live = deps.sentiment;
     let lastSentiment = '';
+    let lastTranscript = '';
+    // The transcript snippets: after a sentiment change, on their own chain so that the sentiment
+    // event never waits for this read, at most one read per TRANSCRIPT_GAP_MS per stream. The text
+    // goes to the agent's own browser only, never to Redis or logs.
+    const sendTranscript = async () => {
+      const turns = (await live?.transcript?.(grant.tenantId, first.initialContactId)) ?? [];
+      const text = JSON.stringify({ contactId: first.initialContactId, turns });
+      if (turns.length && text !== lastTranscript) res.write(`event: transcript\ndata: ${text}\n\n`);
+      lastTranscript = turns.length ? text : lastTranscript;
+      await new Promise((r) => setTimeout(r, TRANSCRIPT_GAP_MS));
+    };
+    const queueTranscript = serially(sendTranscript);
     const sendSentiment = async () => {
       const summary = await live?.summary(grant.tenantId, first.initialContactId);
       const data = summary ? JSON.stringify(summary) : '';
-      if (data && data !== lastSentiment) res.write(`event: sentiment\ndata: ${data}\n\n`);
+      const changed = data !== '' && data !== lastSentiment;
+      if (changed) res.write(`event: sentiment\ndata: ${data}\n\n`);
       lastSentiment = data || lastSentiment;
+      if (changed && live?.transcript) void queueTranscript();
     };
+    const queueSentiment = serially(sendSentiment);
     const unsubscribeSentiment = live
-      ? await live.news.subscribe(
-          grant.tenantId,
-          first.initialContactId,
-          () => void sendSentiment().catch(() => undefined),
-        )
+      ? await live.news.subscribe(grant.tenantId, first.initialContactId, () => void queueSentiment())
       : () => undefined;
     await send();
-    await sendSentiment();
+    await queueSentiment();
     const unsubscribe = await deps.news.subscribe(
       grant.tenantId,
       first.initialContactId,

@@ -135,6 +135,7 @@ export function createApp(deps: AppDeps): Express {
       suggestionRouter({
         suggestions: deps.suggestions,
         ...(deps.onAssisted ? { onAssisted: deps.onAssisted } : {}),
+        ...(deps.sentiment ? { conversation: deps.sentiment.conversationText.bind(deps.sentiment) } : {}),
       }),
     );
   }

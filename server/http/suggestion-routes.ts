@@ -12,21 +12,35 @@ export interface SuggestionRoutesDeps {
     ticketId: number,
     use: { suggestionId: string; action: string; userId?: number; at: Date },
   ) => Promise<void>;
+  /**
+   * A live contact's conversation so far (customer turns, from the Contact Lens timeline). Lets the
+   * sidebar ask for a suggestion with `{ contactId }` only: the transcript stays on the server.
+   */
+  conversation?: (
+    tenantId: string,
+    contactId: string,
+  ) => Promise<{ initialContactId: string; text: string; languageCode: string | null } | null>;
 }
 
-const suggestBody = z.object({
-  // The conversation so far as the sidebar reads it (ticket comments or call transcript). Never logged.
-  text: z.string().trim().min(1, 'required').max(20_000),
-  locale: z
-    .string()
-    .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a locale like en-US')
-    .default('en'),
-  ticketId: z.number().int().positive().optional(),
-  contactId: z
-    .string()
-    .regex(/^[A-Za-z0-9-]{1,128}$/)
-    .optional(),
-});
+const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+
+const suggestBody = z
+  .object({
+    // The conversation so far as the sidebar reads it (ticket comments). Never logged. Without it, a
+    // live contact's transcript is read on the server (`contactId` required then).
+    text: z.string().trim().min(1, 'required').max(20_000).optional(),
+    // Absent: the customer's language as Contact Lens heard it, else English.
+    locale: z.string().regex(LOCALE, 'a locale like en-US').optional(),
+    ticketId: z.number().int().positive().optional(),
+    contactId: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,128}$/)
+      .optional(),
+  })
+  .refine((b) => b.text !== undefined || b.contactId !== undefined, {
+    message: 'text or contactId is required',
+    path: ['text'],
+  });
 
 const actionBody = z.object({
   action: z.enum(['inserted', 'copied', 'opened_article', 'thumbs_up', 'thumbs_down']),
@@ -52,11 +66,25 @@ export function suggestionRouter(deps: SuggestionRoutesDeps): Router {
         body.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
       );
     const tenantId = res.locals.tenant as string;
+    let text = body.data.text;
+    let locale = body.data.locale;
+    let initialContactId = body.data.contactId;
+    if (text === undefined && body.data.contactId) {
+      if (!deps.conversation)
+        throw new BadRequestError('text is required (live transcripts are not available here)');
+      const live = await deps.conversation(tenantId, body.data.contactId);
+      // Nothing said by the customer yet: no suggestion, and nothing stored.
+      if (!live) return void res.json({ suggestion: null });
+      text = live.text;
+      initialContactId = live.initialContactId;
+      if (locale === undefined && live.languageCode && LOCALE.test(live.languageCode))
+        locale = live.languageCode;
+    }
     const view = await deps.suggestions.suggest(tenantId, {
-      conversation: body.data.text,
-      locale: body.data.locale,
+      conversation: text!,
+      locale: locale ?? 'en',
       ...(body.data.ticketId ? { ticketId: body.data.ticketId } : {}),
-      ...(body.data.contactId ? { initialContactId: body.data.contactId } : {}),
+      ...(initialContactId ? { initialContactId } : {}),
       ...(userIdOf(res.locals.appAuth as AppAuth | undefined)
         ? { userId: userIdOf(res.locals.appAuth as AppAuth) }
         : {}),

@@ -2,6 +2,7 @@ import type { Db } from '../store/db';
 import type { ContactLensChannel, SentimentLabel, Utterance } from '../connect/contact-lens';
 import type { FinalSentiment } from './trend';
 import { scoreOfLabel } from './trend';
+import { placeRows } from './timeline';
 
 /** Segments of one analysed leg, from one poll or one stream event. */
 export interface LegBatch {
@@ -46,6 +47,19 @@ export interface TimelineRow {
   beginOffsetMs: number;
   endOffsetMs: number;
   receivedAt: number;
+}
+
+/** A turn of the conversation with its text (the sidebar's transcript snippets). */
+export interface TranscriptTurn {
+  /** Stable: `<leg contact id>:<segment id>`. */
+  id: string;
+  participant: string;
+  text: string;
+  sentiment: SentimentLabel | null;
+  score: number | null;
+  /** Conversation time (ms). */
+  t: number;
+  languageCode: string | null;
 }
 
 export interface UnscoredRow {
@@ -247,6 +261,40 @@ export class SentimentRepo {
       text: r.text,
       languageCode: r.language_code,
     }));
+  }
+
+  /**
+   * The conversation's last turns with their text, in spoken order (legs laid end to end as in the
+   * timeline), and the customer's language. For the agent's sidebar and suggestions only: never logged.
+   */
+  async transcript(tenantId: string, initialContactId: string, limit = 50): Promise<TranscriptTurn[]> {
+    const rows = await this.db.query<
+      RawTimelineRow & { segment_id: string; text: string; language_code: string | null }
+    >(
+      `SELECT ${RETURNED_COLUMNS}, u.segment_id, u.text, l.language_code
+         FROM sentiment_utterances u
+         LEFT JOIN contact_lens_legs l ON l.tenant_id = u.tenant_id AND l.contact_id = u.contact_id
+        WHERE u.tenant_id = $1 AND u.initial_contact_id = $2`,
+      [tenantId, initialContactId],
+    );
+    const turns = rows.map((r) => ({
+      ...toTimelineRow(r),
+      id: `${r.contact_id}:${r.segment_id}`,
+      text: r.text,
+      languageCode: r.language_code,
+    }));
+    return placeRows(turns)
+      .sort((a, b) => a.t - b.t || a.receivedAt - b.receivedAt)
+      .slice(-limit)
+      .map((p) => ({
+        id: p.id,
+        participant: p.participant,
+        text: p.text,
+        sentiment: p.sentiment,
+        score: p.score,
+        t: p.t,
+        languageCode: p.languageCode,
+      }));
   }
 
   /** Stores provider scores; a turn whose text changed since it was read keeps waiting for a new score. */

@@ -12,7 +12,7 @@ import type { ContactRepo } from '../contacts/repo';
 import { QUEUES, sentimentFinalJobId, sentimentPollJobId, type Queues } from '../queues/contracts';
 import type { Tenant } from '../tenants/repo';
 import type { ZendeskApi } from '../zendesk/types';
-import type { IngestResult, LegBatch, SentimentRepo, Snapshot } from './repo';
+import type { IngestResult, LegBatch, SentimentRepo, Snapshot, TranscriptTurn } from './repo';
 import { buildSummary } from './timeline';
 import { clampScore } from './trend';
 import type { SentimentOptions, SentimentScorer, SentimentSummary } from './types';
@@ -220,6 +220,31 @@ export class SentimentService {
         SUMMARY_TTL_MS,
       )
       .catch(() => undefined);
+  }
+
+  /** The conversation's last turns with their text, for the agent's sidebar (never logged or cached). */
+  transcript(tenantId: string, initialContactId: string, limit = 12): Promise<TranscriptTurn[]> {
+    return this.deps.repo.transcript(tenantId, initialContactId, limit);
+  }
+
+  /**
+   * What a live suggestion is computed from: the customer's turns so far (most recent last) and
+   * the language Contact Lens heard. Agent turns are left out: retrieval should match what the
+   * customer asks, not the agent's own words. Null when the customer has said nothing yet.
+   */
+  async conversationText(
+    tenantId: string,
+    contactId: string,
+  ): Promise<{ initialContactId: string; text: string; languageCode: string | null } | null> {
+    const initialContactId = await this.conversationOf(tenantId, contactId);
+    const turns = await this.deps.repo.transcript(tenantId, initialContactId, 200);
+    const customer = turns.filter((t) => t.participant === 'CUSTOMER' && t.text.trim());
+    if (customer.length === 0) return null;
+    return {
+      initialContactId,
+      text: customer.map((t) => t.text.trim()).join('\n'),
+      languageCode: customer.at(-1)?.languageCode ?? null,
+    };
   }
 
   /** Resolves any leg id to its conversation (a leg not yet known stands for itself). */

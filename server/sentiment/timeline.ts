@@ -12,14 +12,14 @@ export interface PlacedRow extends TimelineRow {
  * Puts a conversation's rows on one clock. Each leg's offsets start at its own analysis start, so
  * legs (transfers) are laid end to end in the order their first segment arrived.
  */
-export function placeRows(rows: TimelineRow[]): PlacedRow[] {
+export function placeRows<R extends TimelineRow>(rows: R[]): Array<R & PlacedRow> {
   const firstSeen = new Map<string, number>();
   for (const r of rows)
     firstSeen.set(r.contactId, Math.min(firstSeen.get(r.contactId) ?? Infinity, r.receivedAt));
   const legs = [...firstSeen.keys()].sort(
     (a, b) => firstSeen.get(a)! - firstSeen.get(b)! || a.localeCompare(b),
   );
-  const placed: PlacedRow[] = [];
+  const placed: Array<R & PlacedRow> = [];
   let base = 0;
   for (const leg of legs) {
     const own = rows

@@ -150,6 +150,8 @@ describe('watchContact (SSE)', () => {
       mintStreamToken: jest.fn(async () => ({ token: tokens[n++] ?? `t${n}`, expiresAt: '' })),
       eventsUrl: (id: string, token: string) =>
         `https://svc.example.com/v1/app/contacts/${id}/events?token=${token}`,
+      suggest: jest.fn(),
+      recordSuggestionAction: jest.fn(),
       call: jest.fn(),
       text: jest.fn(),
     };

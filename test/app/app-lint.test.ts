@@ -21,6 +21,10 @@ function realisticPackage(): Map<string, Buffer> {
     files.set(url, Buffer.from(`<!doctype html><script type="module" src="./${page}.js"></script>`));
   }
   files.set(
+    'assets/nav_bar.html',
+    Buffer.from('<!doctype html><script type="module" src="./nav_bar.js"></script>'),
+  );
+  files.set(
     'assets/top_bar.js',
     Buffer.from(
       "const o={headers:{Authorization:'Bearer {{jwt.token}}'},jwt:{secret_key:'{{setting.shared_secret}}'}};",

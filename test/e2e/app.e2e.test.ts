@@ -12,7 +12,17 @@ import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { launchChromium } from '../../scripts/chromium';
 import { fakeConnectInitScript, type FakeConnectControl } from '../../doubles/streams-double';
 import { buildAppAssets } from './support/build';
-import { startHarness, TENANT, type ContactView, type Harness, type HostConfig } from './support/zaf-host';
+import {
+  startForwarder,
+  startHarness,
+  TENANT,
+  type ContactView,
+  type Harness,
+  type HostConfig,
+} from './support/zaf-host';
+import { syncHelpCenter } from '../../server/helpcenter/sync';
+import { scriptCall } from '../helpers/calls';
+import { startHarness as startService, type Harness as ServiceHarness } from '../helpers/harness';
 
 jest.setTimeout(120_000);
 
@@ -66,17 +76,17 @@ async function newContext(options: { fakeConnect?: boolean } = {}): Promise<Brow
   return context;
 }
 
-async function openHost(context: BrowserContext, config: HostConfig): Promise<Page> {
+async function openHost(context: BrowserContext, config: HostConfig, host: Harness = harness): Promise<Page> {
   const page = await context.newPage();
-  await page.goto(harness.hostUrl(config));
+  await page.goto(host.hostUrl(config));
   return page;
 }
 
-async function appFrame(page: Page, guid: string): Promise<Frame> {
+async function appFrame(page: Page, guid: string, host: Harness = harness): Promise<Frame> {
   await page.waitForSelector(`iframe[name="${guid}"]`);
   for (let i = 0; i < 100; i++) {
     const frame = page.frame({ name: guid });
-    if (frame && frame.url().startsWith(harness.appOrigin)) return frame;
+    if (frame && frame.url().startsWith(host.appOrigin)) return frame;
     await page.waitForTimeout(50);
   }
   throw new Error(`frame ${guid} did not load`);
@@ -282,5 +292,182 @@ describe('Concierge app in a browser', () => {
     );
     expect(overflow).toBeLessThanOrEqual(0);
     await top.getByRole('button', { name: 'Call' }).waitFor();
+  });
+});
+
+/**
+ * The whole path with the real service: a live call, Contact Lens segments pushed to the ingest
+ * endpoint, the sidebar's sentiment and suggestion, and Insert reaching Zendesk's editor and the
+ * service's record of it. The README's sidebar screenshot comes from here.
+ */
+describe('live call in the ticket sidebar (real service)', () => {
+  const DOCS = path.resolve(__dirname, '../../app/docs');
+  let service: ServiceHarness;
+  let live: Harness;
+  let forwarder: Awaited<ReturnType<typeof startForwarder>>;
+  let stopping: Array<() => Promise<unknown>> = [];
+
+  beforeAll(async () => {
+    forwarder = await startForwarder();
+    service = await startService({ env: { CONCIERGE_PUBLIC_URL: forwarder.url } });
+    forwarder.target(service.url);
+    live = await startHarness({ serviceUrl: forwarder.url });
+    live.secureSettings.shared_secret = service.tenant.appSecret;
+    stopping = [() => live.close(), () => service.stop(), () => forwarder.close()];
+    service.zendesk.putArticle({
+      id: 501,
+      title: 'Refunds for duplicate charges',
+      body: '<p>If you were charged twice for the same order, we refund the duplicate charge within 5 business days to the original payment method. You do not need to return anything.</p>',
+    });
+    service.zendesk.putArticle({
+      id: 502,
+      title: 'Update your payment method',
+      body: '<p>Open Account, choose Billing and click Update card to change the card we charge.</p>',
+    });
+    service.zendesk.putArticle({
+      id: 503,
+      title: 'Track your order',
+      body: '<p>Your order confirmation email has a tracking link. Orders ship within two business days.</p>',
+    });
+    const tenant = (await service.running.ctx.tenants.get(service.tenant.tenant))!;
+    await syncHelpCenter(
+      service.running.ctx.helpCenter,
+      await service.running.ctx.zendeskFor(tenant),
+      tenant.id,
+      service.running.ctx.logger,
+    );
+  });
+
+  afterAll(async () => {
+    for (const stop of stopping) await stop().catch(() => undefined);
+  });
+
+  const segment = (id: string, who: 'CUSTOMER' | 'AGENT', text: string, at: number, sentiment: string) => ({
+    Transcript: {
+      Id: id,
+      ParticipantId: who,
+      ParticipantRole: who,
+      Content: text,
+      BeginOffsetMillis: at,
+      EndOffsetMillis: at + 3000,
+      Sentiment: sentiment,
+    },
+  });
+
+  /** One Kinesis record of the Contact Lens real-time stream (shape of the shared fixture). */
+  const ingest = async (contactId: string, segments: unknown[]) => {
+    const record = {
+      Version: '1.0.0',
+      Channel: 'VOICE',
+      AccountId: '123456789012',
+      InstanceId: service.connect.instanceId,
+      ContactId: contactId,
+      LanguageCode: 'en-US',
+      EventType: 'SEGMENTS',
+      Segments: segments,
+    };
+    const res = await fetch(`${service.url}/v1/connect/contact-lens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${service.tenant.ingestKey}` },
+      body: JSON.stringify({ records: [{ data: Buffer.from(JSON.stringify(record)).toString('base64') }] }),
+    });
+    expect(res.status).toBe(202);
+  };
+
+  it('when Contact Lens segments of a live call arrive, then the sidebar shows sentiment, the alert and a suggestion, and Insert fills the reply and is recorded', async () => {
+    const call = scriptCall(service.connect, 'answered', '+14155550177');
+    expect((await service.post(call.events.slice(0, 3))).status).toBe(202);
+    let ticketId = 0;
+    await service.until(async () => {
+      const c = await service.running.ctx.contacts.byContactId(service.tenant.tenant, call.initialContactId);
+      ticketId = c?.state === 'connected' && c.ticketId ? c.ticketId : 0;
+      return ticketId > 0;
+    });
+
+    const app = { location: 'ticket_sidebar', guid: 'sidebar-live', ticketId } as const;
+    const page = await openHost(await newContext(), { apps: [app], subdomain: service.tenant.tenant }, live);
+    await page.setViewportSize({ width: 760, height: 1100 });
+    const sidebar = await appFrame(page, app.guid, live);
+    await sidebar.getByTestId('call-card').waitFor();
+    await sidebar.getByTestId('sentiment-waiting').waitFor();
+    await sidebar.getByTestId('suggestion-waiting').waitFor();
+
+    // The call, as Contact Lens streams it: a few turns at a time.
+    const id = call.initialContactId;
+    await ingest(id, [
+      segment('u1', 'AGENT', 'Thank you for calling Acme, this is Alex. How can I help?', 0, 'NEUTRAL'),
+    ]);
+    await ingest(id, [segment('u2', 'CUSTOMER', 'Hi, I have a question about my bill.', 3000, 'NEUTRAL')]);
+    await sidebar.getByTestId('sentiment-label').getByText('Neutral').waitFor();
+    await ingest(id, [
+      segment('u2b', 'CUSTOMER', 'I was charged twice for my order this month.', 6000, 'NEGATIVE'),
+    ]);
+    await sidebar.getByTestId('sentiment-label').getByText('Negative').waitFor();
+    await ingest(id, [
+      segment('u3', 'AGENT', 'I am sorry to hear that, let me look at your account.', 9000, 'NEUTRAL'),
+      segment(
+        'u4',
+        'CUSTOMER',
+        'This is the second time it happens, it is really frustrating.',
+        14000,
+        'NEGATIVE',
+      ),
+    ]);
+    await ingest(id, [
+      segment('u5', 'CUSTOMER', 'I just want a refund of the duplicate charge.', 19000, 'NEGATIVE'),
+    ]);
+
+    // Sentiment: the label, a sparkline over the four customer turns, and the alert (negative, staying).
+    await sidebar.getByTestId('sentiment-alert').waitFor();
+    expect(await sidebar.getByTestId('sentiment-alert').textContent()).toContain(
+      'The customer has stayed negative',
+    );
+    await eventually(
+      () => sidebar.getByTestId('sentiment-sparkline').getAttribute('data-points'),
+      (n) => n === '4',
+    );
+    await sidebar
+      .getByTestId('transcript')
+      .getByText('I just want a refund of the duplicate charge.')
+      .waitFor();
+
+    // The suggestion for the conversation so far: local provider, the refund article as its source.
+    const card = sidebar.getByTestId('suggestion');
+    await card.getByRole('link', { name: /Refunds for duplicate charges/ }).waitFor({ timeout: 15_000 });
+    expect(await sidebar.getByTestId('suggestion-provider').textContent()).toBe('AI: local');
+    const reply = (await sidebar.getByTestId('suggestion-reply').textContent()) ?? '';
+    expect(reply).toMatch(/refund/i);
+
+    // At 320 px nothing needs horizontal scrolling.
+    const overflow = await sidebar.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+
+    // Insert: the host's ticket.editor.insert gets the reply, and the service records the action.
+    const suggestionId = await card.getAttribute('data-suggestion-id');
+    await sidebar.getByTestId('suggestion-insert').click();
+    const invocations = await eventually(
+      () => page.evaluate(() => (globalThis as unknown as TestHooks).__zafHost.invocations),
+      (list) => list.some((i) => 'ticket.editor.insert' in i.params),
+    );
+    const inserted = invocations.find((i) => 'ticket.editor.insert' in i.params)!;
+    expect(inserted.guid).toBe(app.guid);
+    expect(String((inserted.params['ticket.editor.insert'] as unknown[])[0])).toContain(
+      reply.split('\n')[0]!.replace(/&/g, '&amp;').slice(0, 40),
+    );
+    const actions = await eventually(
+      () =>
+        service.running.ctx.db.query<{ action: string; ticket_id: string; user_id: string }>(
+          'SELECT action, ticket_id::text, user_id::text FROM suggestion_actions WHERE tenant_id = $1 AND suggestion_id = $2',
+          [service.tenant.tenant, suggestionId],
+        ),
+      (rows) => rows.length > 0,
+    );
+    expect(actions).toEqual([{ action: 'inserted', ticket_id: String(ticketId), user_id: '7' }]);
+    await sidebar.getByTestId('suggestion-feedback').getByText('Inserted into your reply.').waitFor();
+
+    mkdirSync(DOCS, { recursive: true });
+    await page.locator('main').screenshot({ path: path.join(DOCS, 'sidebar-live.png') });
   });
 });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SignJWT } from 'jose';
 import { QUEUES } from '../../server/queues/contracts';
+import { syncHelpCenter } from '../../server/helpcenter/sync';
 import { randomUUID } from 'node:crypto';
 import { envelope, scriptCall, type CallScript } from '../helpers/calls';
 import { startHarness, type Harness } from '../helpers/harness';
@@ -206,7 +207,23 @@ describe('sentiment on the event stream', () => {
         alert: { active: true, raised: 1, since: 1000 },
       });
       expect(s.trend).toHaveLength(3);
-      expect(text).not.toContain('third time'); // labels and scores only, never the words
+      // Sentiment events carry labels and scores only; the words come in the transcript event that
+      // follows (the agent's own sidebar shows them), in spoken order.
+      const sentimentData = [...text.matchAll(/event: sentiment\ndata: (.*)\n\n/g)].map((m) => m[1]);
+      expect(sentimentData.join('')).not.toContain('third time');
+      await readUntil(/event: transcript\ndata: .*I want to cancel/);
+      const transcripts = [...text.matchAll(/event: transcript\ndata: (.*)\n\n/g)];
+      const last = JSON.parse(transcripts.at(-1)![1]!) as {
+        contactId: string;
+        turns: Array<{ participant: string; text: string; sentiment: string }>;
+      };
+      expect(last.contactId).toBe(call.initialContactId);
+      expect(last.turns.map((u) => [u.participant, u.text, u.sentiment])).toEqual([
+        ['CUSTOMER', 'My order never came.', 'NEGATIVE'],
+        ['AGENT', 'I am sorry, let me check.', 'NEUTRAL'],
+        ['CUSTOMER', 'This is the third time.', 'NEGATIVE'],
+        ['CUSTOMER', 'I want to cancel.', 'NEGATIVE'],
+      ]);
     } finally {
       controller.abort();
     }
@@ -217,6 +234,81 @@ describe('sentiment on the event stream', () => {
     expect(get.status).toBe(200);
     expect(await get.json()).toMatchObject({ sentiment: { label: 'NEGATIVE', alert: { active: true } } });
     expect((await fetch(`${h.url}/v1/app/contacts/${call.initialContactId}/sentiment`)).status).toBe(401);
+  });
+});
+
+describe('suggestions for a live contact', () => {
+  test('when the sidebar asks with the contact id only, then the server reads the customer turns and suggests from the matching article; before the customer spoke it answers null', async () => {
+    h.zendesk.putArticle({
+      id: 9101,
+      title: 'Cancel your subscription',
+      body: '<p>To cancel your subscription, open Account, choose Plan and click Cancel subscription.</p>',
+    });
+    h.zendesk.putArticle({
+      id: 9102,
+      title: 'Shipping times',
+      body: '<p>Orders ship within two business days.</p>',
+    });
+    const tenant = (await h.running.ctx.tenants.get(h.tenant.tenant))!;
+    await syncHelpCenter(
+      h.running.ctx.helpCenter,
+      await h.running.ctx.zendeskFor(tenant),
+      tenant.id,
+      h.running.ctx.logger,
+    );
+    h.running.ctx.suggestions.invalidate(tenant.id);
+    const call = await liveCall('+14155550603');
+    const token = await zafToken(h.tenant.tenant, h.tenant.appSecret);
+    const ask = async (body: unknown) => {
+      const res = await fetch(`${h.url}/v1/app/suggestions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return {
+        status: res.status,
+        body: (await res.json()) as { suggestion: Record<string, unknown> | null },
+      };
+    };
+    expect(await ask({ contactId: call.initialContactId, ticketId: 77 })).toEqual({
+      status: 200,
+      body: { suggestion: null },
+    });
+    expect((await ask({ ticketId: 77 })).status).toBe(400);
+
+    await ingest({
+      records: [
+        {
+          data: b64({
+            ...recordsFor(call.initialContactId)[0],
+            Segments: [
+              said('s1', 'AGENT', 'Shipping is two days, anything else?', 500, 'NEUTRAL'),
+              said('s2', 'CUSTOMER', 'I want to cancel my subscription please.', 3000, 'NEGATIVE'),
+            ],
+          }),
+        },
+      ],
+    });
+    const res = await ask({ contactId: call.initialContactId, ticketId: 77 });
+    expect(res.status).toBe(200);
+    const suggestion = res.body.suggestion as {
+      id: string;
+      articles: Array<{ id: number }>;
+      provider: string;
+    };
+    expect(suggestion.articles[0]!.id).toBe(9101);
+    expect(suggestion.provider).toBe('local');
+    const stored = await h.running.ctx.db.query<{
+      initial_contact_id: string;
+      ticket_id: string;
+      locale: string;
+    }>('SELECT initial_contact_id, ticket_id::text, locale FROM suggestions WHERE id = $1', [suggestion.id]);
+    // The language Contact Lens heard (the fixture's) when the sidebar sends none.
+    expect(stored[0]).toEqual({
+      initial_contact_id: call.initialContactId,
+      ticket_id: '77',
+      locale: (recordsFor(call.initialContactId)[0] as Record<string, unknown>).LanguageCode,
+    });
   });
 });
 

@@ -120,11 +120,58 @@ const STREAM_KEY = 'e2e-server-stream-key-0123456789';
 
 export interface HarnessOptions {
   /**
+   * The real Concierge service (its CONCIERGE_PUBLIC_URL) instead of the stand-in: the proxy signs
+   * and forwards to it, and the app's settings point at it.
+   */
+  serviceUrl?: string;
+  /**
    * More service routes, mounted behind the stand-ins and before the error handler: e.g. the real
    * billing router over a real database (test/e2e/resolutions.e2e.test.ts). Gets the service URL the
    * app signs as `aud`.
    */
   routes?: (serviceUrl: string) => express.Router;
+}
+
+/**
+ * A streaming pass-through on a port known before the service behind it starts: the real service
+ * checks the JWT's `aud` against CONCIERGE_PUBLIC_URL, which must be set when it starts, while the
+ * in-process service listens on a port the OS picks. Server-sent events pass through unbuffered.
+ */
+export async function startForwarder(): Promise<{
+  url: string;
+  target(url: string): void;
+  close(): Promise<void>;
+}> {
+  let target = '';
+  const sockets = new Set<import('node:net').Socket>();
+  const server = http.createServer((req, res) => {
+    if (!target) return void res.writeHead(503).end('no target yet');
+    const to = new URL(req.url ?? '/', target);
+    const out = http.request(
+      to,
+      { method: req.method, headers: { ...req.headers, host: to.host } },
+      (upstream) => {
+        res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+        upstream.pipe(res);
+      },
+    );
+    out.on('error', () => res.headersSent || res.writeHead(502).end());
+    res.on('close', () => out.destroy());
+    req.pipe(out);
+  });
+  server.on('connection', (sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+  });
+  const port = await listen(server);
+  return {
+    url: `http://localhost:${port}`,
+    target: (url) => void (target = url),
+    async close() {
+      sockets.forEach((s) => s.destroy());
+      await new Promise((r) => server.close(r));
+    },
+  };
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -172,7 +219,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const service = express();
   const serviceServer = track(http.createServer(service));
   const servicePort = await listen(serviceServer);
-  const serviceUrl = `http://localhost:${servicePort}`;
+  const serviceUrl = opts.serviceUrl ?? `http://localhost:${servicePort}`;
   const tenants: Record<string, string> = { [TENANT]: APP_SECRET };
   const auth = requireAppAuth({ audience: serviceUrl, secretFor: async (t) => tenants[t] ?? null });
   service.use((req, res, next) => {

@@ -60,6 +60,21 @@
     return values[path];
   }
 
+  /** The ticket's reply editor: what ticket.editor.insert puts in (HTML, as Zendesk's rich editor). */
+  function editorInsert(inst, html) {
+    var id = 'editor-' + inst.guid;
+    var pane = document.getElementById(id);
+    if (!pane) {
+      pane = document.createElement('section');
+      pane.className = 'pane editor';
+      pane.id = id;
+      pane.innerHTML = '<h2></h2><div class="reply" data-testid="reply-editor"></div>';
+      pane.firstChild.textContent = 'ticket #' + inst.ticketId + ' · public reply';
+      document.querySelector('main').insertBefore(pane, inst.iframe.parentNode);
+    }
+    pane.querySelector('.reply').innerHTML += html;
+  }
+
   function addApp(spec) {
     var guid = spec.guid;
     var pane = document.createElement('section');
@@ -127,6 +142,8 @@
     }
     if (msg.request === 'invoke') {
       host.invocations.push({ location: inst.location, guid: inst.guid, params: msg.params });
+      var insert = msg.params && msg.params['ticket.editor.insert'];
+      if (insert) editorInsert(inst, insert[0]);
       var resize = msg.params && msg.params.resize;
       if (resize && resize[0] && resize[0].height) inst.iframe.style.height = resize[0].height;
       post(inst, { id: msg.id, result: { errors: {} } });
