@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { Router } from 'express';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../scripts/chromium';
 import { fakeConnectInitScript } from '../doubles/streams-double';
@@ -130,9 +131,46 @@ async function timeLocation(browser: Browser, harness: Harness, app: AppSpec) {
   };
 }
 
+/** The nav_bar's first render needs a month of usage: a fixed answer (the real query is in bench billing). */
+export function billingUsageStub(): Router {
+  const router = Router();
+  router.get('/v1/app/billing/usage', (req, res) => {
+    const from = String(req.query.from);
+    const to = String(req.query.to);
+    const zero = { automated: 0, ai_assisted: 0, human: 0 };
+    const days = [];
+    for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000)
+      days.push({
+        date: new Date(t).toISOString().slice(0, 10),
+        resolutions: { automated: 3, ai_assisted: 1, human: 2 },
+        voided: zero,
+        billable: 3,
+        credited: 0,
+      });
+    const n = days.length;
+    res.json({
+      from,
+      to,
+      days,
+      totals: {
+        resolutions: { automated: 3 * n, ai_assisted: n, human: 2 * n },
+        voided: 0,
+        billable: 3 * n,
+        credited: 0,
+        net: 3 * n,
+      },
+      automationRate: 0.5,
+      inWindow: 4,
+      windowHours: 72,
+      awsMarketplace: false,
+    });
+  });
+  return router;
+}
+
 export async function benchApp(): Promise<Record<string, unknown>> {
   buildAppAssets();
-  const harness = await startHarness();
+  const harness = await startHarness({ routes: billingUsageStub });
   harness.service.put(TENANT, {
     contactId: 'bench-1',
     initialContactId: 'bench-1',

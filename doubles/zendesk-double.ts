@@ -18,6 +18,7 @@ export interface DoubleComment {
   public: boolean;
   voice_comment?: Record<string, unknown>;
   created_at: string;
+  /** Comments added by tests as a person wrote them (plain text); html_body is derived. */
   /** Who wrote it; comments written through the API are the API user's (id 1). */
   author_id?: number;
 }
@@ -53,6 +54,10 @@ export interface DoubleTicket {
   comments: DoubleComment[];
   created_at: string;
   updated_at: string;
+  /** For the incremental export's metric_sets sideload. */
+  solved_at?: string;
+  reopens?: number;
+  via_channel?: string;
 }
 
 export interface DoubleUser {
@@ -156,6 +161,31 @@ export interface ZendeskDouble {
     ticketId: number,
     c: { authorId: number; public: boolean; body?: string; createdAt?: string },
   ): void;
+  /** Help Center sections (GET /api/v2/help_center/sections). */
+  sections: Map<number, { id: number; name: string; locale: string }>;
+  /** Group ids per user (GET /api/v2/users/{id}/group_memberships). */
+  groupMemberships: Map<number, number[]>;
+  /** Tickets per page of the incremental ticket export (Zendesk: 1,000). */
+  exportPageSize: number;
+  /** Adds a solved (or other) ticket as the export will see it, with its conversation. */
+  putExportTicket(t: {
+    id?: number;
+    subject: string;
+    status?: string;
+    requesterId: number;
+    createdAt?: string;
+    updatedAt?: string;
+    solvedAt?: string;
+    reopens?: number;
+    via?: string;
+    comments: Array<{
+      authorId: number;
+      body: string;
+      public?: boolean;
+      transcript?: string;
+      callDuration?: number;
+    }>;
+  }): DoubleTicket;
   /**
    * Changes a ticket as a person in Zendesk's UI would (an agent's reply and solve, a requester's reply),
    * then fires the triggers like an API update does. `authorId` must be a known user.
@@ -215,10 +245,35 @@ const ROUTES: Array<{ method: string; pattern: RegExp; kind: ZendeskRequestKind 
   { method: 'GET', pattern: /^\/api\/v2\/triggers\/search$/, kind: 'trigger_search' },
   { method: 'POST', pattern: /^\/api\/v2\/triggers$/, kind: 'trigger_create' },
   { method: 'PUT', pattern: /^\/api\/v2\/triggers\/(\d+)$/, kind: 'trigger_update' },
+  { method: 'GET', pattern: /^\/api\/v2\/incremental\/tickets\/cursor$/, kind: 'tickets_export' },
+  { method: 'GET', pattern: /^\/api\/v2\/users\/(\d+)\/group_memberships$/, kind: 'user_group_memberships' },
+  { method: 'GET', pattern: /^\/api\/v2\/help_center\/sections$/, kind: 'hc_sections_list' },
+  {
+    method: 'GET',
+    pattern: /^\/api\/v2\/help_center\/sections\/(\d+)\/articles$/,
+    kind: 'hc_section_articles',
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/v2\/help_center\/sections\/(\d+)\/articles$/,
+    kind: 'hc_article_create',
+  },
+  {
+    method: 'PUT',
+    pattern: /^\/api\/v2\/help_center\/articles\/(\d+)\/translations\/([\w-]+)$/,
+    kind: 'hc_translation_update',
+  },
+  { method: 'PUT', pattern: /^\/api\/v2\/help_center\/articles\/(\d+)$/, kind: 'hc_article_update' },
+  { method: 'GET', pattern: /^\/api\/v2\/guide\/permission_groups$/, kind: 'hc_permission_groups' },
 ];
 
 /** Help Center endpoints are not in the Support API spec: the double checks their query by hand. */
-const HELP_CENTER = /^\/api\/v2\/help_center\//;
+const HELP_CENTER = /^\/api\/v2\/(help_center|guide)\//;
+/**
+ * The spec copy folds GET /api/v2/users/{user_id}/group_memberships into /api/v2/group_memberships (with a
+ * user_id *path* parameter), so it cannot be matched; the double checks nothing more for it.
+ */
+const NOT_IN_SPEC = /^\/api\/v2\/users\/\d+\/group_memberships$/;
 
 export interface DoubleArticle {
   id: number;
@@ -273,12 +328,44 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
     articles.set(article.id, article);
     return article;
   };
-  const helpCenterErrors = (kind: DoubleRequestKind, q: URLSearchParams): string[] => {
+  const helpCenterErrors = (kind: DoubleRequestKind, q: URLSearchParams, body: unknown): string[] => {
     if (kind === 'hc_articles_incremental' && !/^\d+$/.test(q.get('start_time') ?? ''))
       return ['start_time must be epoch seconds'];
+    if (kind === 'hc_article_create') {
+      const a = isObj(body) && isObj(body.article) ? body.article : undefined;
+      const errs: string[] = [];
+      if (!a) return ['article is required'];
+      if (typeof a.title !== 'string' || !a.title) errs.push('article.title is required');
+      if (typeof a.locale !== 'string') errs.push('article.locale is required');
+      if (typeof a.permission_group_id !== 'number') errs.push('article.permission_group_id is required');
+      if (!('user_segment_id' in a) || (a.user_segment_id !== null && typeof a.user_segment_id !== 'number'))
+        errs.push('article.user_segment_id is required (null for everyone)');
+      return errs;
+    }
+    if (kind === 'hc_translation_update') {
+      const t = isObj(body) && isObj(body.translation) ? body.translation : undefined;
+      if (!t || (t.title === undefined && t.body === undefined))
+        return ['translation.title or translation.body is required'];
+    }
     return [];
   };
 
+  const sections = new Map<number, { id: number; name: string; locale: string }>([
+    [1, { id: 1, name: 'General', locale: 'en-us' }],
+  ]);
+  const groupMemberships = new Map<number, number[]>();
+  const exportSettings = { pageSize: 1000 };
+  let nextArticleId = 50_000;
+  /** Opaque like Zendesk's: base64 of "<updated_at seconds>|<ticket id>" of the last ticket returned. */
+  const exportCursor = (sec: number, id: number) => Buffer.from(`${sec}|${id}`).toString('base64url');
+  const readCursor = (c: string): [number, number] | null => {
+    const m = /^(\d+)\|(\d+)$/.exec(Buffer.from(c, 'base64url').toString('utf8'));
+    return m ? [Number(m[1]), Number(m[2])] : null;
+  };
+  const articleJson = (a: DoubleArticle) => ({
+    ...a,
+    url: `${baseUrl()}/api/v2/help_center/articles/${a.id}.json`,
+  });
   const webhooks = new Map<string, DoubleWebhook>();
   const triggers = new Map<number, DoubleTrigger>();
   const deleted = new Set<number>();
@@ -423,8 +510,9 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
     assignee_id: t.assignee_id ?? null,
     external_id: t.external_id ?? null,
     tags: t.tags,
+    description: t.comments[0]?.body ?? '',
     via: {
-      channel: t.via_id === undefined ? 'api' : 'voice',
+      channel: t.via_channel ?? (t.via_id === undefined ? 'api' : 'voice'),
       source: { rel: t.via_id === 44 ? 'voicemail' : null },
     },
     created_at: t.created_at,
@@ -637,6 +725,7 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
         const ticket = liveTicket(Number(params[0]));
         return ticket ? { status: 200, body: { ticket: ticketJson(ticket) } } : notFound;
       }
+      case 'ticket_conversation':
       case 'ticket_comments': {
         const ticket = liveTicket(Number(params[0]));
         if (!ticket) return notFound;
@@ -647,8 +736,22 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
           type: c.voice_comment ? 'VoiceComment' : 'Comment',
           author_id: c.author_id ?? API_USER.id,
           body: c.body ?? '',
+          html_body:
+            c.html_body ?? `<div class="zd-comment"><p>${(c.body ?? '').replace(/</g, '&lt;')}</p></div>`,
+          plain_body: c.body ?? '',
           public: c.public,
           created_at: c.created_at,
+          // Voice comments carry the call in `data` (transcription_text when the call was transcribed).
+          ...(c.voice_comment
+            ? {
+                data: {
+                  transcription_text: c.voice_comment.transcription_text ?? null,
+                  call_duration: c.voice_comment.call_duration ?? null,
+                  from: c.voice_comment.from ?? null,
+                  to: c.voice_comment.to ?? null,
+                },
+              }
+            : {}),
         }));
         const page = all.filter((c) => c.id > after).slice(0, size);
         const last = page.at(-1);
@@ -667,6 +770,127 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
             },
           },
         };
+      }
+      case 'tickets_export': {
+        // Like Zendesk: tickets whose updated_at is at or after start_time (or after the cursor), oldest first.
+        const sec = (t: DoubleTicket) => Math.floor(Date.parse(t.updated_at) / 1000);
+        const cursor = query.get('cursor');
+        const from = cursor ? readCursor(cursor) : [Number(query.get('start_time')), -1];
+        if (!from || !Number.isFinite(from[0]))
+          return { status: 400, body: { error: 'InvalidPaginationParameter', description: 'bad cursor' } };
+        const [fromSec, fromId] = from as [number, number];
+        const all = [...tickets.values()]
+          .filter((t) => !deleted.has(t.id))
+          .filter((t) => sec(t) > fromSec || (sec(t) === fromSec && t.id > fromId))
+          .sort((a, b) => sec(a) - sec(b) || a.id - b.id);
+        const page = all.slice(0, exportSettings.pageSize);
+        const last = page.at(-1);
+        const after = last ? exportCursor(sec(last), last.id) : (cursor ?? exportCursor(fromSec, fromId));
+        return {
+          status: 200,
+          body: {
+            tickets: page.map(ticketJson),
+            ...(query.get('include')?.includes('metric_sets')
+              ? {
+                  metric_sets: page.map((t) => ({
+                    ticket_id: t.id,
+                    solved_at:
+                      t.solved_at ?? (t.status === 'solved' || t.status === 'closed' ? t.updated_at : null),
+                    reopens: t.reopens ?? 0,
+                    replies: t.comments.filter((c) => c.public && c.author_id !== t.requester_id).length,
+                  })),
+                }
+              : {}),
+            after_cursor: after,
+            after_url: `${baseUrl()}/api/v2/incremental/tickets/cursor.json?cursor=${after}`,
+            before_cursor: null,
+            before_url: null,
+            end_of_stream: all.length <= page.length,
+          },
+        };
+      }
+      case 'user_group_memberships': {
+        const userId = Number(params[0]);
+        if (!users.has(userId)) return notFound;
+        const groups = groupMemberships.get(userId) ?? [];
+        return {
+          status: 200,
+          body: {
+            group_memberships: groups.map((g, i) => ({
+              id: userId * 100 + i,
+              user_id: userId,
+              group_id: g,
+              default: i === 0,
+            })),
+            meta: { has_more: false, after_cursor: null },
+          },
+        };
+      }
+      case 'hc_sections_list':
+        return {
+          status: 200,
+          body: { sections: [...sections.values()], meta: { has_more: false, after_cursor: null } },
+        };
+      case 'hc_section_articles': {
+        const sectionId = Number(params[0]);
+        if (!sections.has(sectionId)) return notFound;
+        const list = [...articles.values()]
+          .filter((a) => a.section_id === sectionId)
+          .sort((a, b) => a.id - b.id);
+        return {
+          status: 200,
+          body: { articles: list.map(articleJson), meta: { has_more: false, after_cursor: null } },
+        };
+      }
+      case 'hc_permission_groups':
+        return {
+          status: 200,
+          body: { permission_groups: [{ id: 77, name: 'Agents and managers', built_in: true }] },
+        };
+      case 'hc_article_create': {
+        const sectionId = Number(params[0]);
+        if (!sections.has(sectionId)) return notFound;
+        const input = isObj(body.article) ? body.article : {};
+        const a = putArticle({
+          id: nextArticleId++,
+          title: String(input.title),
+          body: typeof input.body === 'string' ? input.body : '',
+          locale: String(input.locale),
+          section_id: sectionId,
+          label_names: Array.isArray(input.label_names) ? input.label_names.map(String) : [],
+          draft: input.draft === true,
+          html_url: `https://help.example.com/hc/${String(input.locale)}/articles/${nextArticleId - 1}`,
+        });
+        return { status: 201, body: { article: articleJson(a) } };
+      }
+      case 'hc_translation_update': {
+        const a = articles.get(Number(params[0]));
+        if (!a || a.locale !== params[1]) return notFound;
+        const t = isObj(body.translation) ? body.translation : {};
+        if (typeof t.title === 'string') a.title = t.title;
+        if (typeof t.body === 'string') a.body = t.body;
+        a.updated_at = now();
+        return {
+          status: 200,
+          body: {
+            translation: {
+              id: a.id * 10,
+              source_id: a.id,
+              locale: a.locale,
+              title: a.title,
+              body: a.body,
+              draft: a.draft,
+            },
+          },
+        };
+      }
+      case 'hc_article_update': {
+        const a = articles.get(Number(params[0]));
+        if (!a) return notFound;
+        const input = isObj(body.article) ? body.article : {};
+        if (Array.isArray(input.label_names)) a.label_names = input.label_names.map(String);
+        a.updated_at = now();
+        return { status: 200, body: { article: articleJson(a) } };
       }
       case 'webhook_list': {
         const name = (query.get('filter[name_contains]') ?? '').toLowerCase();
@@ -785,11 +1009,25 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
       send(res, r);
     };
 
+    const parsedBody = (() => {
+      try {
+        return raw.trim() ? (JSON.parse(raw) as unknown) : undefined;
+      } catch {
+        return undefined;
+      }
+    })();
     const errors = HELP_CENTER.test(path)
-      ? helpCenterErrors(kind, url.searchParams)
-      : isWebhooksPath(path)
-        ? validateWebhooksRequest(method, path, raw)
-        : validateZendeskRequest(method, `${url.pathname}${url.search}`, raw);
+      ? helpCenterErrors(kind, url.searchParams, parsedBody)
+      : NOT_IN_SPEC.test(path)
+        ? []
+        : isWebhooksPath(path)
+          ? validateWebhooksRequest(method, path, raw)
+          : validateZendeskRequest(method, `${url.pathname}${url.search}`, raw).filter(
+              // The spec marks start_time required on the cursor export, but pages after the first send
+              // only `cursor` (Zendesk's "Using the Incremental Exports API").
+              (e) =>
+                !(kind === 'tickets_export' && url.searchParams.has('cursor') && e.includes('start_time')),
+            );
     if (errors.length > 0) specViolations.push({ method, path, errors });
 
     const faultIndex = faults.findIndex((f) => f.kind === undefined || f.kind === kind);
@@ -876,6 +1114,42 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
     addUser,
     articles,
     putArticle,
+    sections,
+    groupMemberships,
+    get exportPageSize() {
+      return exportSettings.pageSize;
+    },
+    set exportPageSize(n: number) {
+      exportSettings.pageSize = n;
+    },
+    putExportTicket(t) {
+      const at = t.updatedAt ?? new Date(Date.now() - 3600_000).toISOString();
+      const id = t.id ?? nextTicketId++;
+      if (id >= nextTicketId) nextTicketId = id + 1;
+      const ticket: DoubleTicket = {
+        id,
+        subject: t.subject,
+        status: t.status ?? 'solved',
+        requester_id: t.requesterId,
+        tags: [],
+        comments: t.comments.map((c) => ({
+          public: c.public ?? true,
+          author_id: c.authorId,
+          body: c.body,
+          created_at: t.createdAt ?? at,
+          ...(c.transcript !== undefined
+            ? { voice_comment: { transcription_text: c.transcript, call_duration: c.callDuration ?? 60 } }
+            : {}),
+        })),
+        created_at: t.createdAt ?? at,
+        updated_at: at,
+        ...(t.solvedAt ? { solved_at: t.solvedAt } : {}),
+        ...(t.reopens !== undefined ? { reopens: t.reopens } : {}),
+        ...(t.via ? { via_channel: t.via } : {}),
+      };
+      tickets.set(id, ticket);
+      return ticket;
+    },
     webhooks,
     triggers,
     addComment(ticketId, c) {

@@ -15,6 +15,7 @@ import { Tabs } from '@zendeskgarden/react-tabs';
 import type { MessageKey } from '../i18n/i18n';
 import { useI18n } from '../i18n/I18nProvider';
 import { ResolutionsView } from './resolutions/ResolutionsView';
+import { KnowledgeView } from './knowledge/KnowledgeView';
 
 export interface NavView {
   /** Stable id: tab value, test id (`nav-tab-<id>`), remembered selection. */
@@ -25,6 +26,7 @@ export interface NavView {
 
 export const VIEWS: readonly NavView[] = [
   { id: 'resolutions', labelKey: 'nav.tab.resolutions', component: ResolutionsView },
+  { id: 'knowledge', labelKey: 'nav.tab.knowledge', component: KnowledgeView },
 ];
 
 const STORAGE_KEY = 'concierge.nav_bar.view';

@@ -6,7 +6,8 @@ import {
   type BedrockRuntimeClientConfig,
 } from '@aws-sdk/client-bedrock-runtime';
 import { z } from 'zod';
-import type { AiProvider, Citation, ReplyChunk, ReplyInput, Sentiment } from './types';
+import type { AiProvider, Citation, Draft, DraftInput, ReplyChunk, ReplyInput, Sentiment } from './types';
+import { DRAFT_SYSTEM_PROMPT, draftUserMessage, extractiveDraft, parseModelDraft } from './draft';
 import { citationsOf, retrievalConfidence } from './confidence';
 import { AiModelError, AiThrottledError } from './errors';
 import { Redactor } from './redact';
@@ -176,6 +177,36 @@ export class BedrockProvider implements AiProvider {
     const ok = sentimentAnswer.safeParse(parsed);
     // A model that does not keep to the JSON contract is not worth failing a live view over.
     return ok.success ? ok.data : fallback();
+  }
+
+  /**
+   * An article from agents' answers through Converse. Questions and answers are redacted first and
+   * placeholders are not restored (personal data has no place in an article); a model answer that
+   * breaks the JSON contract or cites unknown tickets falls back to the extractive draft.
+   */
+  async draft(input: DraftInput): Promise<Draft> {
+    const modelId = this.opts.replyModelId;
+    const redactor = new Redactor();
+    const safe: DraftInput = {
+      locale: input.locale,
+      questions: input.questions.map((q) => redactor.redact(q)),
+      answers: input.answers.map((a) => ({ ticketId: a.ticketId, text: redactor.redact(a.text) })),
+    };
+    let answer: string;
+    try {
+      const res = await this.client.send(
+        new ConverseCommand({
+          modelId,
+          system: [{ text: DRAFT_SYSTEM_PROMPT }],
+          messages: [{ role: 'user', content: [{ text: draftUserMessage(safe) }] }],
+          inferenceConfig: { maxTokens: 1500, temperature: 0.1 },
+        }),
+      );
+      answer = (res.output?.message?.content ?? []).map((c) => c.text ?? '').join('');
+    } catch (err) {
+      throw mapBedrockError(err, modelId);
+    }
+    return parseModelDraft(answer, safe) ?? extractiveDraft(safe);
   }
 
   async *reply(input: ReplyInput): AsyncIterable<ReplyChunk> {

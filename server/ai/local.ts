@@ -1,4 +1,5 @@
-import type { AiProvider, Passage, ReplyChunk, ReplyInput, Sentiment } from './types';
+import type { AiProvider, Draft, DraftInput, Passage, ReplyChunk, ReplyInput, Sentiment } from './types';
+import { extractiveDraft } from './draft';
 import { citationsOf, retrievalConfidence } from './confidence';
 import { scoreSentiment } from './sentiment';
 import { langOf, sentences, terms } from './text';
@@ -34,6 +35,11 @@ export class LocalProvider implements AiProvider {
   async sentiment(text: string, locale?: string): Promise<Sentiment> {
     const { label, score } = scoreSentiment(text, locale);
     return { label, score };
+  }
+
+  /** Extractive: agents' own sentences, each with the tickets it came from (see ./draft). */
+  async draft(input: DraftInput): Promise<Draft> {
+    return extractiveDraft(input);
   }
 
   async *reply(input: ReplyInput): AsyncIterable<ReplyChunk> {

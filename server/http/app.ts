@@ -23,6 +23,10 @@ import { errorHandler, notFound } from './errors';
 import { suggestionRouter, type SuggestionRoutesDeps } from './suggestion-routes';
 import { requireAppAuth } from './app-auth';
 import type { Suggestions } from '../suggestions/service';
+import { knowledgeRouter } from './knowledge-routes';
+import type { KnowledgeRepo } from '../knowledge/repo';
+import type { ReviewQueue } from '../knowledge/review';
+import type { KnowledgeAccess } from '../knowledge/access';
 
 export interface AppDeps {
   db: Db;
@@ -42,10 +46,14 @@ export interface AppDeps {
   /** AI suggestions for the sidebar (issue 4). */
   suggestions?: Suggestions;
   onAssisted?: SuggestionRoutesDeps['onAssisted'];
+  /** Knowledge gaps and the drafts' review queue (issue 5). */
+  knowledge?: KnowledgeRepo;
+  review?: ReviewQueue;
+  knowledgeAccess?: KnowledgeAccess;
   streamKey: Uint8Array;
   publicUrl: string;
   prefix: string;
-  /** The tenant's Zendesk API (billing checks an admin's role with Zendesk). */
+  /** The tenant's Zendesk API (billing and knowledge check a user's role with Zendesk). */
   zendeskFor?: (tenant: Tenant) => Promise<ZendeskApi>;
 }
 
@@ -124,6 +132,8 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(connectEventsRouter(deps));
   if (deps.billing) app.use(webhookRouter({ ...deps, billing: deps.billing }));
+  // Article bodies a reviewer edited are larger than anything else the app sends.
+  app.use('/v1/app/knowledge', express.json({ limit: '512kb' }));
   app.use('/v1/app', express.json({ limit: '16kb' }));
   app.use(appRouter(deps));
   if (deps.suggestions) {
@@ -136,6 +146,26 @@ export function createApp(deps: AppDeps): Express {
         suggestions: deps.suggestions,
         ...(deps.onAssisted ? { onAssisted: deps.onAssisted } : {}),
         ...(deps.sentiment ? { conversation: deps.sentiment.conversationText.bind(deps.sentiment) } : {}),
+      }),
+    );
+  }
+  if (deps.knowledge && deps.review && deps.knowledgeAccess && deps.zendeskFor) {
+    const zendeskFor = deps.zendeskFor;
+    app.use(
+      '/v1/app/knowledge',
+      requireAppAuth({ audience: deps.publicUrl, secretFor: (t) => deps.tenants.appSecret(t) }),
+    );
+    app.use(
+      knowledgeRouter({
+        knowledge: deps.knowledge,
+        review: deps.review,
+        knowledgeAccess: deps.knowledgeAccess,
+        queues: deps.queues,
+        zendeskOf: async (tenantId) => {
+          const tenant = await deps.tenants.get(tenantId);
+          if (!tenant) throw new Error('unknown tenant');
+          return zendeskFor(tenant);
+        },
       }),
     );
   }

@@ -108,6 +108,9 @@ const isVoice = (c: RawComment): boolean => c.type === 'VoiceComment' || c.data?
 function firstCustomerMessage(t: RawTicket): string {
   const requester = t.requester_id ?? t.submitter_id;
   const comments = t.comments ?? [];
+  // A call's transcript is what the caller asked, whoever the voice comment is attributed to.
+  const transcript = comments.find((c) => isVoice(c) && c.data?.transcription_text)?.data?.transcription_text;
+  if (transcript) return transcript;
   const fromRequester = comments.find(
     (c) => requester != null && c.author_id === requester && c.public !== false,
   );

@@ -10,6 +10,7 @@ export const QUEUES = {
   sentimentPoll: 'sentiment-poll',
   billingTicket: 'billing-ticket',
   billingCycle: 'billing-cycle',
+  knowledgeGaps: 'knowledge-gaps',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export const ALL_QUEUES: QueueName[] = Object.values(QUEUES);
@@ -59,6 +60,16 @@ export type BillingTicketPayload = z.infer<typeof billingTicketPayload>;
 export const billingCyclePayload = z.object({ tenantId: z.string().min(1).optional() });
 export const billingTicketJobId = (p: BillingTicketPayload): string =>
   `${p.tenantId}|${p.eventKey.replace(/:/g, '|')}`;
+
+/** knowledge-gaps: one tenant's analysis run; without runId (the weekly schedule) a run is started or joined. */
+export const knowledgeGapsPayload = z.object({
+  tenantId: z.string().min(1),
+  runId: z.string().uuid().optional(),
+});
+export type KnowledgeGapsPayload = z.infer<typeof knowledgeGapsPayload>;
+export const knowledgeRunJobId = (tenantId: string, runId: string): string =>
+  `knowledge|${tenantId}|${runId}`;
+export const knowledgeSchedulerId = (tenantId: string): string => `knowledge|${tenantId}`;
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 8,
@@ -146,6 +157,24 @@ export class Queues {
         data: billingTicketPayload.parse(p),
         opts: { jobId: billingTicketJobId(p) },
       })),
+    );
+  }
+
+  /** An analysis run on demand (or revived after Redis lost it): one job per run. */
+  async enqueueKnowledgeRun(tenantId: string, runId: string): Promise<void> {
+    await this.get(QUEUES.knowledgeGaps).add('run', knowledgeGapsPayload.parse({ tenantId, runId }), {
+      jobId: knowledgeRunJobId(tenantId, runId),
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 30_000, jitter: 0.5 },
+    });
+  }
+
+  /** The tenant's recurring analysis (weekly by default); declaring it again with a new period replaces it. */
+  async upsertKnowledgeSchedule(tenantId: string, everyMs: number): Promise<void> {
+    await this.get(QUEUES.knowledgeGaps).upsertJobScheduler(
+      knowledgeSchedulerId(tenantId),
+      { every: everyMs },
+      { name: 'scheduled', data: knowledgeGapsPayload.parse({ tenantId }), opts: { attempts: 5 } },
     );
   }
 

@@ -31,6 +31,9 @@ import { createContactLensClient, type ContactLensApi } from '../connect/contact
 import { SentimentRepo } from '../sentiment/repo';
 import { SentimentService } from '../sentiment/service';
 import { sentimentOptions, type SentimentOptions, type SentimentScorer } from '../sentiment/types';
+import { KnowledgeRepo } from '../knowledge/repo';
+import { ReviewQueue } from '../knowledge/review';
+import { KnowledgeAccess } from '../knowledge/access';
 
 /** Everything a process of the service needs, built once from the config. */
 export interface Context {
@@ -57,6 +60,10 @@ export interface Context {
   billing: Billing;
   /** Live sentiment: Contact Lens segments → timeline, trend, alert → app; final sentiment → ticket. */
   sentiment: SentimentService;
+  /** Knowledge gaps: runs, versioned gaps, drafts' review queue, who may approve. */
+  knowledge: KnowledgeRepo;
+  review: ReviewQueue;
+  knowledgeAccess: KnowledgeAccess;
   /** Server-only key for the app's short-lived stream tokens. */
   streamKey: Uint8Array;
   /** A process-unique name, for leases and logs. */
@@ -188,6 +195,21 @@ export async function createContext(
     options: sentimentOptions(overrides.sentiment),
     instanceId,
   });
+  const suggestions = new Suggestions(db, helpCenter, ai, logger);
+  const knowledge = new KnowledgeRepo(db);
+  const zendeskOf = async (tenantId: string): Promise<ZendeskApi> => {
+    const tenant = await tenantById(tenantId);
+    if (!tenant) throw new Error(`unknown tenant ${tenantId}`);
+    return zendeskFor(tenant);
+  };
+  const review = new ReviewQueue({
+    db,
+    repo: knowledge,
+    helpCenter,
+    zendesk: zendeskOf,
+    onPublished: (tenantId) => suggestions.invalidate(tenantId),
+    logger,
+  });
   return {
     config,
     logger,
@@ -205,7 +227,10 @@ export async function createContext(
     news,
     helpCenter,
     ai,
-    suggestions: new Suggestions(db, helpCenter, ai, logger),
+    suggestions,
+    knowledge,
+    review,
+    knowledgeAccess: new KnowledgeAccess(knowledge, zendeskOf),
     billing,
     sentiment,
     streamKey,

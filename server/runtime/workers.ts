@@ -12,6 +12,7 @@ import {
   billingCycleProcessor,
   startBillingSweep,
 } from '../../workers/billing-cycle';
+import { declareKnowledgeSchedules, knowledgeGapsProcessor } from '../../workers/knowledge-gaps';
 import type { Context } from './context';
 
 export interface RunningWorkers {
@@ -38,6 +39,7 @@ export async function startWorkers(
     [QUEUES.sentimentPoll]: sentimentPollProcessor(ctx.sentiment),
     [QUEUES.billingTicket]: billingTicketProcessor(ctx.billing.processDeps()),
     [QUEUES.billingCycle]: billingCycleProcessor(ctx),
+    [QUEUES.knowledgeGaps]: knowledgeGapsProcessor({ ...ctx, zendeskFor: (t) => ctx.zendeskFor(t) }),
   };
   const concurrency: Partial<Record<QueueName, number>> = {
     [QUEUES.contactSync]: ctx.config.CONCIERGE_WORKER_CONCURRENCY,
@@ -49,7 +51,11 @@ export async function startWorkers(
       connection,
       prefix: ctx.config.CONCIERGE_QUEUE_PREFIX,
       concurrency: concurrency[name] ?? 1,
-      lockDuration: ctx.config.CONCIERGE_JOB_LOCK_MS,
+      // An analysis holds the CPU for seconds at a time (lock renewals wait): a longer lock for it.
+      lockDuration:
+        name === QUEUES.knowledgeGaps
+          ? Math.max(ctx.config.CONCIERGE_JOB_LOCK_MS, 300_000)
+          : ctx.config.CONCIERGE_JOB_LOCK_MS,
       stalledInterval: ctx.config.CONCIERGE_JOB_LOCK_MS,
     });
     worker.on('error', (err) => log.error({ err: err.message, queue: name }, 'worker error'));
@@ -76,6 +82,7 @@ export async function startWorkers(
     for (const s of schedules.filter((x) => names.includes(x.queue))) {
       await ctx.queues.get(s.queue).upsertJobScheduler(s.id, { every: s.every }, { name: s.id, data: {} });
     }
+    if (names.includes(QUEUES.knowledgeGaps)) await declareKnowledgeSchedules(ctx);
   };
   await schedule().catch((err: Error) =>
     log.warn({ err: err.message }, 'could not declare reconciliation schedule'),
@@ -83,10 +90,11 @@ export async function startWorkers(
 
   let sweeping = false;
   const sweep = async () => {
-    if (sweeping || !names.includes(QUEUES.contactSync)) return;
+    if (sweeping || !(names.includes(QUEUES.contactSync) || names.includes(QUEUES.knowledgeGaps))) return;
     sweeping = true;
     try {
-      await sweepInbox(ctx.inbox, ctx.queues, ctx.config.CONCIERGE_SWEEP_AFTER_MS, log);
+      if (names.includes(QUEUES.contactSync))
+        await sweepInbox(ctx.inbox, ctx.queues, ctx.config.CONCIERGE_SWEEP_AFTER_MS, log);
       await schedule();
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'sweep failed; will try again');

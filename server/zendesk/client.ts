@@ -16,6 +16,7 @@ import {
   type TicketCommentRead,
   type ZendeskTrigger,
   type ZendeskWebhook,
+  type ConversationComment,
 } from './types';
 
 export interface ZendeskClientOpts {
@@ -454,6 +455,177 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
       await send('trigger_update', options.priority, undefined, () =>
         tickets.put(['triggers', triggerId], { trigger }),
       );
+    },
+
+    async exportTickets(from, options) {
+      const query: Record<string, string> =
+        'cursor' in from
+          ? { cursor: from.cursor, include: 'metric_sets' }
+          : { start_time: String(Math.floor(from.startTime)), include: 'metric_sets' };
+      const body = await getBody('tickets_export', options.priority, tickets, [
+        'incremental',
+        'tickets',
+        'cursor',
+        query,
+      ]);
+      const metrics = new Map<number, Obj>();
+      for (const m of items(body, 'metric_sets'))
+        if (typeof m.ticket_id === 'number') metrics.set(m.ticket_id, m);
+      return {
+        tickets: items(body, 'tickets').map((t) => {
+          const m = typeof t.id === 'number' ? metrics.get(t.id) : undefined;
+          return m && !isObj(t.metric_set) ? { ...t, metric_set: m } : t;
+        }),
+        afterCursor: typeof body.after_cursor === 'string' && body.after_cursor ? body.after_cursor : null,
+        endOfStream: body.end_of_stream !== false,
+      };
+    },
+
+    async listTicketConversation(ticketId, options) {
+      const out: ConversationComment[] = [];
+      let after: string | null = null;
+      for (let page = 0; page < 50; page++) {
+        const query: Record<string, string> = { 'page[size]': '100' };
+        if (after) query['page[after]'] = after;
+        const body = await orNull(
+          getBody('ticket_conversation', options.priority, tickets, ['tickets', ticketId, 'comments', query]),
+        );
+        if (body === null) return page === 0 ? null : out;
+        for (const c of items(body, 'comments')) {
+          if (typeof c.id !== 'number' || typeof c.author_id !== 'number') continue;
+          const str = (v: unknown) => (typeof v === 'string' ? v : null);
+          const data = isObj(c.data) ? c.data : null;
+          out.push({
+            id: c.id,
+            type: str(c.type) ?? 'Comment',
+            author_id: c.author_id,
+            public: c.public === true,
+            body: str(c.body),
+            plain_body: str(c.plain_body),
+            html_body: str(c.html_body),
+            created_at: str(c.created_at) ?? new Date(0).toISOString(),
+            ...(data
+              ? {
+                  data: {
+                    transcription_text: str(data.transcription_text),
+                    call_duration:
+                      typeof data.call_duration === 'number' || typeof data.call_duration === 'string'
+                        ? data.call_duration
+                        : null,
+                  },
+                }
+              : {}),
+          });
+        }
+        const meta = isObj(body.meta) ? body.meta : {};
+        after = meta.has_more === true && typeof meta.after_cursor === 'string' ? meta.after_cursor : null;
+        if (!after) break;
+      }
+      return out;
+    },
+
+    async getUserAccess(userId, options) {
+      const user = await orNull(getBody('user_show', options.priority, users, ['users', userId]));
+      const u = user && isObj(user.user) ? user.user : null;
+      if (!u || typeof u.role !== 'string') return null;
+      const memberships = await getBody('user_group_memberships', options.priority, users, [
+        'users',
+        userId,
+        'group_memberships',
+        { 'page[size]': '100' },
+      ]);
+      const groupIds = items(memberships, 'group_memberships').flatMap((m) =>
+        typeof m.group_id === 'number' ? [m.group_id] : [],
+      );
+      return { role: u.role, groupIds };
+    },
+
+    async listSections(options) {
+      const out: Array<{ id: number; name: string; locale: string }> = [];
+      let after: string | null = null;
+      for (let page = 0; page < 20; page++) {
+        const query: Record<string, string> = { 'page[size]': '100' };
+        if (after) query['page[after]'] = after;
+        const body = await getBody('hc_sections_list', options.priority, tickets, [
+          'help_center',
+          'sections',
+          query,
+        ]);
+        for (const s of items(body, 'sections'))
+          if (typeof s.id === 'number' && typeof s.name === 'string')
+            out.push({ id: s.id, name: s.name, locale: typeof s.locale === 'string' ? s.locale : 'en-us' });
+        const meta = isObj(body.meta) ? body.meta : {};
+        after = meta.has_more === true && typeof meta.after_cursor === 'string' ? meta.after_cursor : null;
+        if (!after) break;
+      }
+      return out;
+    },
+
+    async listSectionArticles(sectionId, options) {
+      const out: HcArticle[] = [];
+      let after: string | null = null;
+      for (let page = 0; page < 50; page++) {
+        const query: Record<string, string> = { 'page[size]': '100' };
+        if (after) query['page[after]'] = after;
+        const body = await getBody('hc_section_articles', options.priority, tickets, [
+          'help_center',
+          'sections',
+          sectionId,
+          'articles',
+          query,
+        ]);
+        for (const a of items(body, 'articles')) {
+          const parsed = hcArticle(a);
+          if (parsed) out.push(parsed);
+        }
+        const meta = isObj(body.meta) ? body.meta : {};
+        after = meta.has_more === true && typeof meta.after_cursor === 'string' ? meta.after_cursor : null;
+        if (!after) break;
+      }
+      return out;
+    },
+
+    async firstPermissionGroupId(options) {
+      const body = await getBody('hc_permission_groups', options.priority, tickets, [
+        'guide',
+        'permission_groups',
+      ]);
+      const id = items(body, 'permission_groups')[0]?.id;
+      return typeof id === 'number' ? id : null;
+    },
+
+    async createArticle(sectionId, article, options) {
+      let raw: unknown;
+      await send('hc_article_create', options.priority, options.idempotencyKey, async () => {
+        const r = await tickets.post(['help_center', 'sections', sectionId, 'articles'], {
+          article,
+          notify_subscribers: false,
+        });
+        raw = exchanges.getStore()?.body;
+        return r;
+      });
+      const created = isObj(raw) && isObj(raw.article) ? hcArticle(raw.article) : null;
+      if (!created)
+        throw new ZendeskError('Zendesk hc_article_create answered without an article', undefined, false);
+      return created;
+    },
+
+    async updateArticleTranslation(articleId, locale, translation, options) {
+      await send('hc_translation_update', options.priority, undefined, () =>
+        tickets.put(['help_center', 'articles', articleId, 'translations', locale], { translation }),
+      );
+    },
+
+    async updateArticleLabels(articleId, labels, options) {
+      let raw: unknown;
+      await send('hc_article_update', options.priority, undefined, async () => {
+        const r = await tickets.put(['help_center', 'articles', articleId], {
+          article: { label_names: labels },
+        });
+        raw = exchanges.getStore()?.body;
+        return r;
+      });
+      return isObj(raw) && isObj(raw.article) ? hcArticle(raw.article) : null;
     },
   };
 }

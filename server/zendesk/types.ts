@@ -68,7 +68,16 @@ export type ZendeskRequestKind =
   | 'webhook_signing_secret'
   | 'trigger_search'
   | 'trigger_create'
-  | 'trigger_update';
+  | 'trigger_update'
+  | 'tickets_export'
+  | 'ticket_conversation'
+  | 'user_group_memberships'
+  | 'hc_sections_list'
+  | 'hc_section_articles'
+  | 'hc_permission_groups'
+  | 'hc_article_create'
+  | 'hc_article_update'
+  | 'hc_translation_update';
 
 /** A webhook as the Webhooks API returns it (the fields we use). */
 export interface ZendeskWebhook {
@@ -148,6 +157,38 @@ export interface HcArticle {
   updated_at: string;
 }
 
+/** One page of the cursor-based incremental ticket export (tickets as Zendesk sends them, metric_set attached). */
+export interface TicketExportPage {
+  tickets: Array<Record<string, unknown>>;
+  afterCursor: string | null;
+  endOfStream: boolean;
+}
+
+/** A ticket comment with its text, as the Ticket Comments API returns it (voice comments carry `data`). */
+export interface ConversationComment {
+  id: number;
+  type: string;
+  author_id: number;
+  public: boolean;
+  body: string | null;
+  plain_body: string | null;
+  html_body: string | null;
+  created_at: string;
+  data?: { transcription_text?: string | null; call_duration?: number | string | null } | null;
+}
+
+/** POST /api/v2/help_center/sections/{id}/articles body's `article`. */
+export interface ArticleWrite {
+  title: string;
+  body: string;
+  locale: string;
+  permission_group_id: number;
+  /** null: visible to everyone. */
+  user_segment_id: number | null;
+  label_names?: string[];
+  draft?: boolean;
+}
+
 export interface ZendeskApi {
   /**
    * One page of GET /api/v2/help_center/incremental/articles?start_time=… (up to 1,000 articles whose
@@ -211,6 +252,32 @@ export interface ZendeskApi {
   createTrigger(trigger: TriggerWrite, opts: RequestOptions): Promise<ZendeskTrigger>;
   /** PUT /api/v2/triggers/{id} */
   updateTrigger(triggerId: number, trigger: TriggerWrite, opts: RequestOptions): Promise<void>;
+  /** GET /api/v2/incremental/tickets/cursor?start_time=… (first page) or ?cursor=… (the rest), metric_sets sideloaded. */
+  exportTickets(
+    from: { cursor: string } | { startTime: number },
+    opts: RequestOptions,
+  ): Promise<TicketExportPage>;
+  /** GET /api/v2/tickets/{id}/comments, every page, with text; null when the ticket does not exist. */
+  listTicketConversation(ticketId: number, opts: RequestOptions): Promise<ConversationComment[] | null>;
+  /** GET /api/v2/users/{id} and /api/v2/users/{id}/group_memberships; null when the user does not exist. */
+  getUserAccess(userId: number, opts: RequestOptions): Promise<{ role: string; groupIds: number[] } | null>;
+  /** GET /api/v2/help_center/sections (every page). */
+  listSections(opts: RequestOptions): Promise<Array<{ id: number; name: string; locale: string }>>;
+  /** GET /api/v2/help_center/sections/{id}/articles (every page): finds an article we created earlier by label. */
+  listSectionArticles(sectionId: number, opts: RequestOptions): Promise<HcArticle[]>;
+  /** GET /api/v2/guide/permission_groups: the first group's id (new articles need one). */
+  firstPermissionGroupId(opts: RequestOptions): Promise<number | null>;
+  /** POST /api/v2/help_center/sections/{id}/articles */
+  createArticle(sectionId: number, article: ArticleWrite, opts: RequestOptions): Promise<HcArticle>;
+  /** PUT /api/v2/help_center/articles/{id}/translations/{locale} (title and body live on translations). */
+  updateArticleTranslation(
+    articleId: number,
+    locale: string,
+    translation: { title: string; body: string },
+    opts: RequestOptions,
+  ): Promise<void>;
+  /** PUT /api/v2/help_center/articles/{id} — metadata (labels). */
+  updateArticleLabels(articleId: number, labels: string[], opts: RequestOptions): Promise<HcArticle | null>;
 }
 
 /**
