@@ -18,6 +18,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
+import { AppError } from '../errors';
 import { installFakeConnect } from '../../doubles/streams-double';
 import type { DoubleTicket, DoubleUser, ZendeskDouble } from '../../doubles/zendesk-double';
 import type { AgentCall, SoftphoneEvent } from './replay';
@@ -366,7 +367,18 @@ export async function startDemoHost(opts: HostOptions): Promise<DemoHost> {
     return { status: res.status, text, body };
   }
 
-  const hostPort = await listen(hostServer, opts.port);
+  let hostPort: number;
+  try {
+    hostPort = await listen(hostServer, opts.port);
+  } catch (err) {
+    await Promise.all(servers.map((srv) => new Promise((r) => srv.close(r))));
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new AppError(
+        'port_in_use',
+        `Port ${opts.port} is in use: pass --port <another> (0 = any free port).`,
+      );
+    throw err;
+  }
   hostOrigin = `http://localhost:${hostPort}`;
 
   return {

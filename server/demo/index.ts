@@ -48,6 +48,15 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Whether the page's port can be had, checked before minutes of start-up rather than after. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
 /** Deletes the demo's own Redis keys (its queue prefix), as if Redis were new. */
 async function clearRedisPrefix(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
@@ -77,6 +86,11 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     throw new AppError(
       'app_not_built',
       'The Zendesk app is not built: run `npm run demo`, or `npm run package` before `concierge demo`.',
+    );
+  if (opts.port !== 0 && !(await portFree(opts.port)))
+    throw new AppError(
+      'port_in_use',
+      `Port ${opts.port} is in use: pass --port <another> (0 = any free port).`,
     );
   const baseDir = path.resolve(opts.env.CONCIERGE_DATA_DIR || '.data');
   const dataDir = path.join(baseDir, 'demo');
