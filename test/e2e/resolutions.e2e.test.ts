@@ -171,7 +171,7 @@ describe('nav_bar Resolutions view in a browser', () => {
     const { page, frame } = await open();
     const view = frame.getByTestId('resolutions-view');
     await frame.getByTestId('resolutions-chart').waitFor();
-    expect(await frame.getByRole('tab').allTextContents()).toEqual(['Resolutions']);
+    expect(await frame.getByRole('tab').allTextContents()).toEqual(['Resolutions', 'Knowledge']);
 
     // 7 automated solved, 1 of them voided by a reopen inside its window.
     expect(await frame.getByTestId('tile-kinds').textContent()).toContain(

@@ -21,3 +21,9 @@ class NoopResizeObserver {
   disconnect(): void {}
 }
 g.ResizeObserver ??= NoopResizeObserver;
+
+// jsdom has no fetch; components that call the network directly (the install status) see it fail, as
+// offline. Tests that care install their own answer (test/app/connect-account.test.tsx).
+if (typeof g.fetch !== 'function') {
+  g.fetch = () => Promise.reject(new Error('no network in jsdom component tests'));
+}
