@@ -98,6 +98,8 @@ export interface FaultOptions {
   body?: unknown;
   /** Only requests of this kind fail (and use up the fault); others pass. */
   kind?: DoubleRequestKind;
+  /** With status 'network': Zendesk does the work, then the connection drops before the answer. */
+  afterApply?: boolean;
 }
 
 export interface DoubleOptions {
@@ -1004,7 +1006,13 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
     const delay = typeof latency === 'function' ? latency(kind) : (latency ?? 0);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
 
+    let dropAnswer = false;
     const reply = (r: Reply) => {
+      if (dropAnswer) {
+        record.status = 'network';
+        req.socket.destroy();
+        return;
+      }
       record.status = r.status;
       send(res, r);
     };
@@ -1033,19 +1041,20 @@ export async function startZendeskDouble(options: DoubleOptions = {}): Promise<Z
     const faultIndex = faults.findIndex((f) => f.kind === undefined || f.kind === kind);
     if (faultIndex >= 0) {
       const [fault] = faults.splice(faultIndex, 1);
-      if (fault!.status === 'network') {
+      if (fault!.status === 'network' && fault!.afterApply) dropAnswer = true;
+      else if (fault!.status === 'network') {
         record.status = 'network';
         req.socket.destroy();
         return;
-      }
-      return reply({
-        status: fault!.status,
-        body: fault!.body ?? {
-          error: `Injected${fault!.status}`,
-          description: 'Fault injected by the Zendesk double',
-        },
-        ...(fault!.headers ? { headers: fault!.headers } : {}),
-      });
+      } else
+        return reply({
+          status: fault!.status,
+          body: fault!.body ?? {
+            error: `Injected${fault!.status}`,
+            description: 'Fault injected by the Zendesk double',
+          },
+          ...(fault!.headers ? { headers: fault!.headers } : {}),
+        });
     }
 
     const auth = req.headers.authorization;

@@ -21,6 +21,8 @@ export interface ContactRecord {
   finalizedLegs: string[];
   createAttemptedAt: string | null;
   createAttemptLegs: string[];
+  /** Legs whose final update may have reached Zendesk without being recorded (see 009_update_attempts). */
+  updateAttemptLegs: string[];
 }
 
 interface Row {
@@ -40,6 +42,7 @@ interface Row {
   finalized_legs: string[];
   create_attempted_at: Date | string | null;
   create_attempt_legs: string[];
+  update_attempt_legs?: string[];
 }
 
 const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
@@ -61,6 +64,7 @@ const toRecord = (r: Row): ContactRecord => ({
   finalizedLegs: r.finalized_legs ?? [],
   createAttemptedAt: iso(r.create_attempted_at),
   createAttemptLegs: r.create_attempt_legs ?? [],
+  updateAttemptLegs: r.update_attempt_legs ?? [],
 });
 
 /** Thrown when another worker holds the conversation's lease: the job is retried shortly, not failed. */
@@ -84,11 +88,12 @@ export interface ContactPatch {
   connectedAt?: string | null;
   endedAt?: string | null;
   addFinalizedLegs?: string[];
+  addUpdateAttemptLegs?: string[];
   createAttemptedAt?: string;
   createAttemptLegs?: string[];
 }
 
-const COLUMNS: Record<Exclude<keyof ContactPatch, 'addFinalizedLegs'>, string> = {
+const COLUMNS: Record<Exclude<keyof ContactPatch, 'addFinalizedLegs' | 'addUpdateAttemptLegs'>, string> = {
   channel: 'channel',
   ticketId: 'ticket_id',
   requesterId: 'requester_id',
@@ -126,6 +131,12 @@ function setsOf(patch: ContactPatch, params: unknown[]): string[] {
     params.push(patch.addFinalizedLegs);
     sets.push(
       `finalized_legs = (SELECT array_agg(DISTINCT x) FROM unnest(finalized_legs || $${params.length}::text[]) x)`,
+    );
+  }
+  if (patch.addUpdateAttemptLegs?.length) {
+    params.push(patch.addUpdateAttemptLegs);
+    sets.push(
+      `update_attempt_legs = (SELECT array_agg(DISTINCT x) FROM unnest(update_attempt_legs || $${params.length}::text[]) x)`,
     );
   }
   return sets;

@@ -342,19 +342,23 @@ async function converge(
   const toWrite = finals.filter((f) => !record.finalizedLegs.includes(f.contactId));
   const written: string[] = [];
   for (const [i, d] of toWrite.entries()) {
-    await zd.updateTicket(
-      ticketId,
-      {
-        comment: {
-          body: noteFor(anchor, d, agent?.username, outcome, instanceArn, tenant.connectUrl),
-          public: false,
+    const note = noteFor(anchor, d, agent?.username, outcome, instanceArn, tenant.connectUrl);
+    // A round that died between Zendesk's answer and our record left the leg marked: look before resending.
+    if (record.updateAttemptLegs.includes(d.contactId) && (await alreadyOnTicket(zd, ticketId, note))) {
+      log.warn({ ticketId }, 'final update of an interrupted attempt is already on the ticket; not resent');
+    } else {
+      await deps.contacts.patch(tenant.id, record.initialContactId, { addUpdateAttemptLegs: [d.contactId] });
+      await zd.updateTicket(
+        ticketId,
+        {
+          comment: { body: note, public: false },
+          additional_tags: tags,
+          ...optional('voice_comment', voiceComment(d)),
         },
-        additional_tags: tags,
-        ...optional('voice_comment', voiceComment(d)),
-      },
-      { priority: 'deferrable' },
-    );
-    actions.push('ticket_updated');
+        { priority: 'deferrable' },
+      );
+      actions.push('ticket_updated');
+    }
     written.push(d.contactId);
     // Recorded before the next update, so a crash between two never repeats the first; the last one is
     // recorded with the round's end (finish).
@@ -367,6 +371,14 @@ async function converge(
     ticketId,
     patch: { ...patch, addFinalizedLegs: [...handedOn, ...written] },
   };
+}
+
+/** Whether the ticket already holds this exact internal note (Zendesk may reflow its whitespace). */
+async function alreadyOnTicket(zd: ZendeskApi, ticketId: number, note: string): Promise<boolean> {
+  const norm = (t: string) => t.replace(/\s+/g, ' ').trim();
+  const want = norm(note);
+  const comments = await zd.listTicketComments(ticketId, { priority: 'deferrable' });
+  return (comments ?? []).some((c) => !c.public && c.body !== undefined && norm(c.body) === want);
 }
 
 const ORDER: ContactState[] = ['initiated', 'queued', 'connected', 'ended'];

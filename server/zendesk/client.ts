@@ -380,6 +380,11 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
             public: c.public === true,
             createdAt: typeof c.created_at === 'string' ? c.created_at : new Date(0).toISOString(),
             authorRole: roles.get(c.author_id) ?? null,
+            ...(typeof c.plain_body === 'string'
+              ? { body: c.plain_body }
+              : typeof c.body === 'string'
+                ? { body: c.body }
+                : {}),
           });
         }
         const meta = isObj(body.meta) ? body.meta : {};

@@ -136,6 +136,8 @@ export interface TicketCommentRead {
   public: boolean;
   createdAt: string;
   authorRole: 'end-user' | 'agent' | 'admin' | null;
+  /** Plain text of the comment, when Zendesk sent it. */
+  body?: string;
 }
 
 export interface TicketSnapshot {

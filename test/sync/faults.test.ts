@@ -106,6 +106,24 @@ describe('exactly one ticket per contact under faults', () => {
     expect(h.zendesk.requests.some((r) => r.kind === 'ticket_lookup')).toBe(true);
   });
 
+  test('when the final update reaches Zendesk but its answer is lost, then the retry finds it on the ticket and does not write a second voice comment', async () => {
+    h = await startHarness();
+    h.zendesk.failNext(1, 'network', { kind: 'ticket_update', afterApply: true });
+    const call = scriptCall(h.connect, 'answered', '+14155550209');
+    await h.post(call.events.slice(0, 3)); // created at CONNECTED_TO_AGENT…
+    await h.until(() => ticketsFor(h, call.initialContactId).length === 1);
+    await h.until(async () => (await pending(h)) === 0);
+    await h.post(call.events[3]); // …and updated at DISCONNECTED
+    await h.until(() => h.zendesk.requests.some((r) => r.kind === 'ticket_update'));
+    await h.until(async () => (await pending(h)) === 0, 30_000);
+    const [ticket] = ticketsFor(h, call.initialContactId);
+    expect(ticketsFor(h, call.initialContactId)).toHaveLength(1);
+    const updates = h.zendesk.requests.filter((r) => r.kind === 'ticket_update');
+    expect(updates.map((r) => r.status)).toEqual(['network']); // applied once, never resent
+    expect(h.zendesk.requests.some((r) => r.kind === 'ticket_comments')).toBe(true);
+    expect(ticket!.comments.filter((c) => c.voice_comment)).toHaveLength(1);
+  });
+
   test('when a create times out at the network, then the retry with the same Idempotency-Key returns the first ticket', async () => {
     h = await startHarness();
     h.zendesk.failNext(1, 'network', { kind: 'voice_ticket_create' });
