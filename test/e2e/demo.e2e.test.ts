@@ -176,8 +176,6 @@ describe('concierge demo', () => {
     );
     await page.screenshot({ path: path.join(DOCS, 'demo-solved-with-suggestion.png') });
 
-    // TODO(knowledge): approve a draft in the Knowledge view once that view is on main.
-
     // The Resolutions view (nav bar) reads the same ledger through the billing API: the assisted solve is there.
     await page.getByRole('button', { name: 'Concierge' }).click();
     const nav = await frameNamed(page, 'nav-bar-1');
@@ -186,6 +184,20 @@ describe('concierge demo', () => {
     await kinds.waitFor({ timeout: 30_000 });
     expect(await kinds.textContent()).toMatch(/AI-assisted: [1-9]/);
     await page.screenshot({ path: path.join(DOCS, 'demo-resolutions.png') });
+
+    // Knowledge: the analysis the demo started over its solved tickets proposes articles for the gaps;
+    // approving one publishes it to the (double's) Help Center.
+    await nav.getByRole('tab', { name: 'Knowledge' }).click();
+    const draft = nav.getByTestId('knowledge-draft').first();
+    await draft.waitFor({ timeout: 180_000 });
+    await draft.getByRole('button').first().click();
+    await nav.getByTestId('draft-editor').waitFor();
+    await page.screenshot({ path: path.join(DOCS, 'demo-knowledge-draft.png') });
+    await nav.getByTestId('draft-approve').click();
+    await eventually(
+      () => nav.getByTestId('draft-state').first().getAttribute('data-state'),
+      (state) => state === 'published' || state === 'approved',
+    );
 
     const state = (await (await fetch(`${url}demo/state`)).json()) as { specViolations: number };
     expect(state.specViolations).toBe(0);
