@@ -190,7 +190,7 @@ describe('concierge demo', () => {
     await nav.getByTestId('knowledge-view').waitFor({ timeout: 30_000 });
     await eventually(
       () => nav.getByTestId('knowledge-run').textContent(),
-      (text) => !!text && !/running|none/i.test(text),
+      (text) => !!text && /^Last analysis: finished/.test(text),
       180_000,
     );
     await page.screenshot({ path: path.join(DOCS, 'demo-knowledge.png') });
