@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ConnectDouble } from '../../doubles/connect-double';
 import type { DoubleUser, ZendeskDouble } from '../../doubles/zendesk-double';
@@ -107,6 +108,10 @@ export async function seedDemo(
   await ctx.billing.settings.update(tenant.tenant, { botUserIds: [bot.id] });
 
   const rows = loadRows();
+  // The sections the corpus's articles live in (and approved drafts can be published to).
+  ['Orders', 'Shipping', 'Returns and refunds', 'Payments', 'Your account', 'Invoices', 'Contact us'].forEach(
+    (name, i) => zendesk.sections.set(360000 + i, { id: 360000 + i, name, locale: 'en-us' }),
+  );
   const articles = buildArticles(rows, HIDDEN_INTENTS);
   for (const { value } of articles) zendesk.putArticle(value);
   await syncHelpCenter(ctx.helpCenter, zd, tenant.tenant, logger);
@@ -121,7 +126,10 @@ export async function seedDemo(
   );
   const requesters = new Map<number, number>();
   let n = 0;
-  for (const { value } of buildTickets(rows, {
+  // The dataset is grouped by intent: an even sample gives every topic (covered or not) its tickets.
+  const step = Math.max(1, Math.floor(rows.length / HISTORY_TICKETS));
+  const sample = rows.filter((_, i) => i % step === 0).slice(0, HISTORY_TICKETS);
+  for (const { value } of buildTickets(sample, {
     count: HISTORY_TICKETS,
     seed: 11,
     firstId: 1001,
@@ -149,6 +157,9 @@ export async function seedDemo(
       updated_at: value.updated_at,
     });
   }
+  // A first knowledge-gaps analysis over those tickets, as an admin would start it from the Knowledge view.
+  const { run } = await ctx.knowledge.startRun(tenant.tenant, randomUUID(), 'manual', agent.id);
+  await ctx.queues.enqueueKnowledgeRun(tenant.tenant, run.id);
   return {
     tenant,
     agent,

@@ -176,8 +176,6 @@ describe('concierge demo', () => {
     );
     await page.screenshot({ path: path.join(DOCS, 'demo-solved-with-suggestion.png') });
 
-    // TODO(knowledge): approve a draft in the Knowledge view once that view is on main.
-
     // The Resolutions view (nav bar) reads the same ledger through the billing API: the assisted solve is there.
     await page.getByRole('button', { name: 'Concierge' }).click();
     const nav = await frameNamed(page, 'nav-bar-1');
@@ -186,6 +184,18 @@ describe('concierge demo', () => {
     await kinds.waitFor({ timeout: 30_000 });
     expect(await kinds.textContent()).toMatch(/AI-assisted: [1-9]/);
     await page.screenshot({ path: path.join(DOCS, 'demo-resolutions.png') });
+
+    // Knowledge: the analysis the demo starts over its solved tickets finds the gaps it was seeded with.
+    await nav.getByRole('tab', { name: 'Knowledge' }).click();
+    await nav.getByTestId('knowledge-view').waitFor({ timeout: 30_000 });
+    await eventually(
+      () => nav.getByTestId('knowledge-run').textContent(),
+      (text) => !!text && /^Last analysis: finished/.test(text),
+      180_000,
+    );
+    await page.screenshot({ path: path.join(DOCS, 'demo-knowledge.png') });
+    // TODO(knowledge): approve a draft here. The demo's run finds 2 gaps but drafts none yet
+    // (stats.drafted 0, draftSkipped {}): the drafting criteria need a look with the Knowledge owner.
 
     const state = (await (await fetch(`${url}demo/state`)).json()) as { specViolations: number };
     expect(state.specViolations).toBe(0);
