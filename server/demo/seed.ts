@@ -157,6 +157,9 @@ export async function seedDemo(
       updated_at: value.updated_at,
     });
   }
+  // 300 tickets spread over every intent leave each seeded gap a handful of tickets: draft from 3 (the
+  // default, 8, suits a real account's volume) so the Knowledge view has drafts to review.
+  await ctx.knowledge.saveSettings(tenant.tenant, { draftMinSize: 3 });
   // A first knowledge-gaps analysis over those tickets, as an admin would start it from the Knowledge view.
   const { run } = await ctx.knowledge.startRun(tenant.tenant, randomUUID(), 'manual', agent.id);
   await ctx.queues.enqueueKnowledgeRun(tenant.tenant, run.id);
