@@ -13,8 +13,8 @@ import type { Db } from '../server/store/db';
 import { startWorkers } from '../server/runtime/workers';
 import { setupWebhooks } from '../server/billing/setup';
 import { startZendeskDouble, type DoubleTicket } from '../doubles/zendesk-double';
-import { distribution, round } from './stats';
-import { UsageError } from './usage';
+import { distribution, round, rng } from './stats';
+import { UsageError, intOption } from './usage';
 
 /**
  * `bench billing`: the service in this process against the Zendesk double.
@@ -63,12 +63,7 @@ function parse(args: string[]): Options {
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\nusage: ${USAGE}`);
   }
-  const int = (name: string, v: string, min: number) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min)
-      throw new UsageError(`--${name} must be an integer >= ${min}\nusage: ${USAGE}`);
-    return n;
-  };
+  const int = (name: string, v: string, min: number) => intOption(USAGE, name, v, min);
   return {
     events: int('events', values.events, 10),
     ledgerRows: int('ledger-rows', values['ledger-rows'], 0),
@@ -84,18 +79,6 @@ function parse(args: string[]): Options {
 const HOUR = 3_600_000;
 const WINDOW = 72 * HOUR;
 const progress = (msg: string) => process.stderr.write(`[bench billing] ${msg}\n`);
-
-/** Deterministic PRNG (mulberry32), so a seed reproduces the scenario. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Kind = 'automated' | 'ai_assisted' | 'human';
 interface Ev {

@@ -19,6 +19,7 @@ import { REDACT_PATHS } from '../server/logger';
 import { mintStreamToken } from '../server/http/app-auth';
 import { run, type Running } from '../server/runtime/service';
 import { waitForRedis } from '../server/queues/redis';
+import { intOption } from './usage';
 import { distribution, probeProcess, rng, round } from './stats';
 
 export const LIVE_TARGETS = { p95Ms: 100 };
@@ -46,12 +47,7 @@ function parseLiveArgs(args: string[]): LiveOptions {
       pglite: { type: 'boolean', default: false },
     },
   });
-  const int = (name: string, v: string, min: number) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min)
-      throw new Error(`--${name} must be an integer >= ${min}\nusage: ${USAGE}`);
-    return n;
-  };
+  const int = (name: string, v: string, min: number) => intOption(USAGE, name, v, min);
   return {
     streams: int('streams', values.streams, 1),
     durationS: int('duration-s', values['duration-s'], 1),

@@ -17,7 +17,7 @@ import { addRoundTrips, countRoundTrips, newRoundTrips, watchJobs, type JobStats
 import { WorkerThread } from './sync-worker';
 import { DUPLICATE_SHARE, FAR_SHARE, GAP, MIX, RETURNING_SHARE, WINDOW } from './sync-scenario';
 import { distribution, probeProcess, round } from './stats';
-import { UsageError } from './usage';
+import { UsageError, intOption } from './usage';
 
 /**
  * `bench sync`: the whole service in this process (API + contact-sync worker) against the Zendesk and
@@ -66,12 +66,7 @@ export function parseSyncArgs(args: string[]): SyncBenchOptions {
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\nusage: ${USAGE}`);
   }
-  const int = (name: string, v: string, min: number) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min)
-      throw new UsageError(`--${name} must be an integer >= ${min}\nusage: ${USAGE}`);
-    return n;
-  };
+  const int = (name: string, v: string, min: number) => intOption(USAGE, name, v, min);
   const databaseUrl = values.pglite
     ? undefined
     : process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || undefined;

@@ -5,3 +5,11 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/** Reads an integer option (`--name`) at least `min`, or throws a UsageError naming it. */
+export function intOption(usage: string, name: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be an integer >= ${min}\nusage: ${usage}`);
+  return n;
+}
