@@ -12,7 +12,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { loadConfig } from '../server/config';
 import { REDACT_PATHS } from '../server/logger';
@@ -20,6 +19,7 @@ import { mintStreamToken } from '../server/http/app-auth';
 import { run, type Running } from '../server/runtime/service';
 import { waitForRedis } from '../server/queues/redis';
 import { intOption } from './usage';
+import { deleteKeysWithPrefix } from '../server/queues/redis';
 import { distribution, probeProcess, rng, round } from './stats';
 
 export const LIVE_TARGETS = { p95Ms: 100 };
@@ -303,21 +303,7 @@ export async function benchLive(args: string[]): Promise<Record<string, unknown>
     // redis-server goes away with its keys.
     const redis = running?.redis;
     await running?.stop().catch(() => undefined);
-    if (redis && !redis.child) await dropPrefixKeys(redis.url, prefix).catch(() => undefined);
+    if (redis && !redis.child) await deleteKeysWithPrefix(redis.url, prefix).catch(() => undefined);
     fs.rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-async function dropPrefixKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
   }
 }

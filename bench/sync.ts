@@ -4,7 +4,6 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ConnectClient } from '@aws-sdk/client-connect';
-import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import pino from 'pino';
 import { loadConfig } from '../server/config';
@@ -17,6 +16,7 @@ import { addRoundTrips, countRoundTrips, newRoundTrips, watchJobs, type JobStats
 import { WorkerThread } from './sync-worker';
 import { DUPLICATE_SHARE, FAR_SHARE, GAP, MIX, RETURNING_SHARE, WINDOW } from './sync-scenario';
 import { distribution, probeProcess, round } from './stats';
+import { deleteKeysWithPrefix } from '../server/queues/redis';
 import { UsageError, intOption } from './usage';
 
 /**
@@ -338,7 +338,7 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
       );
     // A private redis-server lived in dataDir and is gone with it; a shared one keeps nothing of ours.
     if (redisUrl && !privateRedis)
-      await dropPrefix(redisUrl, prefix).catch((err: unknown) =>
+      await deleteKeysWithPrefix(redisUrl, prefix).catch((err: unknown) =>
         progress(`could not delete ${prefix}:* keys: ${String(err)}`),
       );
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -351,20 +351,5 @@ async function dropSchema(url: string, schema: string): Promise<void> {
     await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   } finally {
     await pool.end();
-  }
-}
-
-async function dropPrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    for (let rounds = 0; rounds < 100_000; rounds++) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-      if (cursor === '0') break;
-    }
-  } finally {
-    redis.disconnect();
   }
 }

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../config';
 import { AppError } from '../errors';
 import { createLogger, type Logger } from '../logger';
@@ -15,6 +14,7 @@ import { startContactLensDouble, type ContactLensDouble } from '../../doubles/co
 import { startZendeskDouble, type DoubleSnapshot, type ZendeskDouble } from '../../doubles/zendesk-double';
 import { builtLocations, startDemoHost, type DemoHost } from './host';
 import { Replay } from './replay';
+import { deleteKeysWithPrefix } from '../queues/redis';
 import { FIRST_LIVE_TICKET_ID, reattachDemo, seedDemo, type Seeded } from './seed';
 
 export interface DemoOptions {
@@ -55,23 +55,6 @@ function portFree(port: number): Promise<boolean> {
     srv.once('error', () => resolve(false));
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
-}
-
-/** Deletes the demo's own Redis keys (its queue prefix), as if Redis were new. */
-async function clearRedisPrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /**
@@ -173,7 +156,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       }
     }
     const redis = await ensureRedis(cfg.REDIS_URL, dataDir);
-    if (!opts.keep) await clearRedisPrefix(redis.url, prefix);
+    if (!opts.keep) await deleteKeysWithPrefix(redis.url, prefix);
     const queues: QueueName[] = Object.values(QUEUES);
     const running: Running = await run({ ...cfg, REDIS_URL: redis.url }, logger, {
       api: true,
@@ -183,7 +166,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     cleanups.push(async () => {
       // Queues are transient (the Postgres inbox is the record; workers re-enqueue what is unfinished),
       // so the demo leaves nothing behind in a shared Redis.
-      await clearRedisPrefix(redis.url, prefix).catch(() => undefined);
+      await deleteKeysWithPrefix(redis.url, prefix).catch(() => undefined);
       await redis.stop();
     });
     cleanups.push(() => running.stop());

@@ -35,3 +35,23 @@ export async function waitForRedis(redis: Redis, timeoutMs = 3000): Promise<void
     redis.on('ready', onReady);
   });
 }
+
+/**
+ * Deletes every key under `<prefix>:` (a tenant-neutral queue prefix: tests, benchmarks, the demo), as if
+ * Redis were new for that prefix. SCAN-based, so it never blocks Redis the way KEYS would.
+ */
+export async function deleteKeysWithPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -2,9 +2,9 @@ import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { PGlite } from '@electric-sql/pglite';
 import { openDb, type Db } from '../../server/store/db';
+import { deleteKeysWithPrefix } from '../../server/queues/redis';
 import { migrate } from '../../server/store/migrate';
 
 export const redisUrl = (): string => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -61,15 +61,5 @@ export const queuePrefix = (): string => `test-${randomUUID()}`;
 
 /** Deletes every Redis key under a test's queue prefix. */
 export async function dropPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+  await deleteKeysWithPrefix(redisUrl(), prefix);
 }
