@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { AppError } from '../errors';
+import { RateLimitedError } from '../zendesk/types';
 
 interface BodyParserError extends Error {
   type?: string;
@@ -17,6 +18,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
       });
       if (err.status >= 500) logger.warn({ err, reqId: req.id }, err.message);
+      return;
+    }
+    if (err instanceof RateLimitedError) {
+      // The tenant's Zendesk budget is spent for the moment: the caller may retry, nothing is broken.
+      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
+      res.status(503).json({
+        error: { code: 'zendesk_busy', message: 'Zendesk request budget exhausted; retry shortly' },
+      });
       return;
     }
     const bp = err as BodyParserError;

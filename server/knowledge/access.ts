@@ -22,7 +22,8 @@ export class KnowledgeAccess {
     if (hit && hit.until > Date.now()) return hit.value;
     const [settings, access] = await Promise.all([
       this.repo.settings(tenantId),
-      (await this.zendesk(tenantId)).getUserAccess(userId, { priority: 'deferrable' }),
+      // A person is waiting on this answer: it draws on the live reserve, not the deferrable budget.
+      (await this.zendesk(tenantId)).getUserAccess(userId, { priority: 'live' }),
     ]);
     let value: Access;
     if (!access) value = { canApprove: false, isAdmin: false, reason: 'unknown_user' };
