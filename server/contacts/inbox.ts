@@ -113,15 +113,6 @@ export class Inbox {
     return rows[0] ? toEvent(rows[0]) : null;
   }
 
-  /** Marks every still-pending event of a conversation done: the state they describe is now in Zendesk. */
-  async markContactDone(tenantId: string, initialContactId: string, eventIds: string[]): Promise<void> {
-    await this.db.query(
-      `UPDATE contact_events SET status = 'done', processed_at = now(), last_error = NULL
-        WHERE tenant_id = $1 AND initial_contact_id = $2 AND event_id = ANY($3::text[]) AND status = 'pending'`,
-      [tenantId, initialContactId, eventIds],
-    );
-  }
-
   async recordAttempt(tenantId: string, eventId: string, error: string | null): Promise<void> {
     await this.db.query(
       `UPDATE contact_events SET attempts = attempts + 1, last_attempt_at = now(), last_error = $3
