@@ -16,6 +16,7 @@ import type { MessageKey } from '../i18n/i18n';
 import { useI18n } from '../i18n/I18nProvider';
 import { ResolutionsView } from './resolutions/ResolutionsView';
 import { KnowledgeView } from './knowledge/KnowledgeView';
+import { AccountView } from './account/AccountView';
 
 export interface NavView {
   /** Stable id: tab value, test id (`nav-tab-<id>`), remembered selection. */
@@ -27,6 +28,7 @@ export interface NavView {
 export const VIEWS: readonly NavView[] = [
   { id: 'resolutions', labelKey: 'nav.tab.resolutions', component: ResolutionsView },
   { id: 'knowledge', labelKey: 'nav.tab.knowledge', component: KnowledgeView },
+  { id: 'account', labelKey: 'nav.tab.account', component: AccountView },
 ];
 
 const STORAGE_KEY = 'concierge.nav_bar.view';

@@ -9,23 +9,8 @@ import { Button } from '@zendeskgarden/react-buttons';
 import { Paragraph } from '@zendeskgarden/react-typography';
 import { useI18n } from '../i18n/I18nProvider';
 import { useAppEnv } from '../shared/AppRoot';
+import { fetchInstallStatus, type InstallStatus } from '../shared/install';
 import { ErrorState } from '../shared/states';
-
-interface InstallStatus {
-  status: 'not_connected' | 'active' | 'suspended';
-  purgeAfter?: string;
-  install: boolean;
-}
-
-function parseStatus(v: unknown): InstallStatus | null {
-  const o = v as Record<string, unknown> | null;
-  if (!o || !['not_connected', 'active', 'suspended'].includes(o.status as string)) return null;
-  return {
-    status: o.status as InstallStatus['status'],
-    install: o.install === true,
-    ...(typeof o.purgeAfter === 'string' ? { purgeAfter: o.purgeAfter } : {}),
-  };
-}
 
 export function ConnectAccount() {
   const { settings, context, user } = useAppEnv();
@@ -38,11 +23,7 @@ export function ConnectAccount() {
   useEffect(() => {
     if (!base || !subdomain) return;
     let live = true;
-    // Straight from the iframe (CORS): the account has no shared secret yet, so no signed request.
-    fetch(`${base}/v1/install/status?subdomain=${encodeURIComponent(subdomain)}`)
-      .then((r) => (r.ok ? r.json() : null))
-      .then((v: unknown) => live && setState(parseStatus(v)))
-      .catch(() => live && setState(null));
+    void fetchInstallStatus(base, subdomain).then((v) => live && setState(v));
     return () => {
       live = false;
     };

@@ -4,7 +4,7 @@
 import './support/dom';
 import { act, fireEvent, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { createServiceApi, type ContactView } from '../../app/api';
+import type { ContactView } from '../../app/api';
 import de from '../../app/i18n/locales/de.json';
 import { AppEnvProvider, type AppEnv } from '../../app/shared/AppRoot';
 import { FIRST_RENDER_MARK } from '../../app/shared/hooks';
@@ -16,9 +16,9 @@ import { ZafRequestError } from '../../app/zaf/client';
 import { ClientProvider } from '../../app/zaf/ClientProvider';
 import { renderWithTheme, t } from './support/dom';
 import { createFakeZaf, type FakeZaf } from './support/fake-zaf';
+import { appEnv, FakeEventSource, SERVICE } from './support/app-env';
 import { installFakeConnect } from '../../doubles/streams-double';
 
-const SERVICE = 'https://svc.example.com';
 /** Built per use so the timer reads ~1:05 however slowly the suite runs. */
 const makeContact = (): ContactView => ({
   contactId: 'c-1',
@@ -33,40 +33,8 @@ const makeContact = (): ContactView => ({
   ticketId: 42,
 });
 
-class FakeEventSource {
-  static all: FakeEventSource[] = [];
-  onerror: ((e: Event) => void) | null = null;
-  private listeners = new Map<string, ((e: MessageEvent) => void)[]>();
-  constructor(readonly url: string) {
-    FakeEventSource.all.push(this);
-  }
-  addEventListener(type: string, l: (e: MessageEvent) => void) {
-    this.listeners.set(type, [...(this.listeners.get(type) ?? []), l]);
-  }
-  close() {}
-  emit(type: string, data: unknown) {
-    this.listeners.get(type)?.forEach((l) => l({ data: JSON.stringify(data) } as MessageEvent));
-  }
-}
-(globalThis as unknown as { EventSource: unknown }).EventSource = FakeEventSource;
-
-function env(client: FakeZaf, over: Partial<AppEnv> = {}): AppEnv {
-  return {
-    context: {
-      product: 'support',
-      location: 'ticket_sidebar',
-      instanceGuid: 'sidebar-1',
-      ticketId: 42,
-      account: { subdomain: 'acme' },
-    },
-    metadata: { appId: 1, installationId: 1, settings: {} },
-    settings: { serviceUrl: SERVICE, ccpUrl: 'https://acme.my.connect.aws/ccp-v2/' },
-    problems: [],
-    user: { id: 7, locale: 'en-US' },
-    api: createServiceApi({ client, serviceUrl: SERVICE, subdomain: 'acme' }),
-    ...over,
-  };
-}
+FakeEventSource.install();
+const env = (client: FakeZaf, over: Partial<AppEnv> = {}): AppEnv => appEnv(client, { userId: 7, over });
 
 function renderSidebar(client: FakeZaf, options: { env?: Partial<AppEnv>; locale?: 'de' } = {}) {
   return renderWithTheme(

@@ -25,7 +25,7 @@ const source = sourceFiles(APP).map((f) => ({ file: path.relative(ROOT, f), text
 const usedKeys = new Map<string, string>();
 for (const { file, text } of source) {
   for (const m of text.matchAll(
-    /['"`]((?:common|config|softphone|sidebar|nav|resolutions|knowledge)\.[a-z0-9_]+(?:\.[a-z0-9_]+)*)['"`]/g,
+    /['"`]((?:common|config|softphone|sidebar|nav|resolutions|knowledge|account)\.[a-z0-9_]+(?:\.[a-z0-9_]+)*)['"`]/g,
   )) {
     if (!/\.(ts|tsx|json)$/.test(m[1]!)) usedKeys.set(m[1]!, file);
   }

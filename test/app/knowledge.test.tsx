@@ -4,16 +4,15 @@
 import './support/dom';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { createServiceApi } from '../../app/api';
 import { KnowledgeView } from '../../app/nav_bar/knowledge/KnowledgeView';
 import type { DraftDetail } from '../../app/nav_bar/knowledge/api';
-import { AppEnvProvider, type AppEnv } from '../../app/shared/AppRoot';
+import { AppEnvProvider } from '../../app/shared/AppRoot';
 import type { ZafRequestOptions } from '../../app/zaf/client';
 import { ZafRequestError } from '../../app/zaf/client';
 import { createFakeZaf, type FakeZaf } from './support/fake-zaf';
+import { appEnv, SERVICE } from './support/app-env';
 import { renderWithTheme, t } from './support/dom';
 
-const SERVICE = 'https://concierge.test';
 const DRAFT: DraftDetail = {
   id: '6f1c2b1e-1111-4222-8333-444455556666',
   gapId: 'g1',
@@ -136,14 +135,7 @@ function fakeService(client: FakeZaf, opts: { canApprove: boolean }) {
 }
 
 function render(client: FakeZaf) {
-  const env: AppEnv = {
-    context: { product: 'support', location: 'nav_bar', account: { subdomain: 'acme' } } as AppEnv['context'],
-    metadata: { appId: 1, installationId: 1, settings: {} } as AppEnv['metadata'],
-    settings: { serviceUrl: SERVICE } as AppEnv['settings'],
-    problems: [],
-    user: { id: 900 },
-    api: createServiceApi({ client, serviceUrl: SERVICE, subdomain: 'acme', userId: 900 }),
-  };
+  const env = appEnv(client, { location: 'nav_bar', userId: 900 });
   return renderWithTheme(
     <AppEnvProvider env={env}>
       <KnowledgeView />

@@ -2,9 +2,9 @@
  * @jest-environment jsdom
  */
 import './support/dom';
-import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { createServiceApi, type ContactView } from '../../app/api';
+import type { ContactView } from '../../app/api';
 import { AppEnvProvider, type AppEnv } from '../../app/shared/AppRoot';
 import { replyToEditorHtml } from '../../app/ticket_sidebar/LivePanels';
 import { SUGGEST_DEBOUNCE_MS, TicketSidebar } from '../../app/ticket_sidebar/TicketSidebar';
@@ -13,8 +13,8 @@ import { ZafRequestError } from '../../app/zaf/client';
 import { ClientProvider } from '../../app/zaf/ClientProvider';
 import { renderWithTheme, t } from './support/dom';
 import { createFakeZaf, type FakeZaf } from './support/fake-zaf';
+import { appEnv, FakeEventSource, SERVICE } from './support/app-env';
 
-const SERVICE = 'https://svc.example.com';
 const SUGGESTION_ID = '6f1c1f5e-8b7a-4d5e-9f00-0a1b2c3d4e5f';
 
 const contact = (): ContactView => ({
@@ -67,39 +67,8 @@ const turn = (id: string, participant: 'CUSTOMER' | 'AGENT', text: string, s: st
   languageCode: 'en-US',
 });
 
-class FakeEventSource {
-  static all: FakeEventSource[] = [];
-  onerror: ((e: Event) => void) | null = null;
-  private listeners = new Map<string, ((e: MessageEvent) => void)[]>();
-  constructor(readonly url: string) {
-    FakeEventSource.all.push(this);
-  }
-  addEventListener(type: string, l: (e: MessageEvent) => void) {
-    this.listeners.set(type, [...(this.listeners.get(type) ?? []), l]);
-  }
-  close() {}
-  emit(type: string, data: unknown) {
-    act(() => this.listeners.get(type)?.forEach((l) => l({ data: JSON.stringify(data) } as MessageEvent)));
-  }
-}
-(globalThis as unknown as { EventSource: unknown }).EventSource = FakeEventSource;
-
-function env(client: FakeZaf): AppEnv {
-  return {
-    context: {
-      product: 'support',
-      location: 'ticket_sidebar',
-      instanceGuid: 's-1',
-      ticketId: 42,
-      account: { subdomain: 'acme' },
-    },
-    metadata: { appId: 1, installationId: 1, settings: {} },
-    settings: { serviceUrl: SERVICE, ccpUrl: 'https://acme.my.connect.aws/ccp-v2/' },
-    problems: [],
-    user: { id: 7, locale: 'en-US' },
-    api: createServiceApi({ client, serviceUrl: SERVICE, subdomain: 'acme', userId: 7 }),
-  };
-}
+FakeEventSource.install();
+const env = (client: FakeZaf): AppEnv => appEnv(client);
 
 const render = (client: FakeZaf) =>
   renderWithTheme(

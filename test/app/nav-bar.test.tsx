@@ -28,8 +28,8 @@ beforeEach(() => {
 });
 
 describe('nav_bar shell', () => {
-  it('registers Resolutions as the first view, then Knowledge', () => {
-    expect(VIEWS.map((v) => v.id)).toEqual(['resolutions', 'knowledge']);
+  it('registers Resolutions as the first view, then Knowledge and Account', () => {
+    expect(VIEWS.map((v) => v.id)).toEqual(['resolutions', 'knowledge', 'account']);
   });
 
   it('when it opens, then one tab per view shows and only the first view is mounted', () => {

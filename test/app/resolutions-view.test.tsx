@@ -4,16 +4,15 @@
 import './support/dom';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { createServiceApi } from '../../app/api';
 import de from '../../app/i18n/locales/de.json';
 import { monthRange, ResolutionsView, shiftMonth } from '../../app/nav_bar/resolutions/ResolutionsView';
-import { AppEnvProvider, type AppEnv } from '../../app/shared/AppRoot';
+import { AppEnvProvider } from '../../app/shared/AppRoot';
 import { ZafRequestError, type ZafRequestOptions } from '../../app/zaf/client';
 import { ClientProvider } from '../../app/zaf/ClientProvider';
 import { renderWithTheme, t } from './support/dom';
 import { createFakeZaf, type FakeZaf } from './support/fake-zaf';
+import { appEnv, SERVICE } from './support/app-env';
 
-const SERVICE = 'https://svc.example.com';
 const NOW = new Date('2024-03-15T12:00:00Z');
 const now = () => NOW;
 
@@ -70,19 +69,7 @@ type Handler = (url: URL, o: ZafRequestOptions) => unknown;
 function setup(handler: Handler, opts: { locale?: 'de' } = {}) {
   const client: FakeZaf = createFakeZaf();
   client.respond((o) => handler(new URL(o.url), o));
-  const env: AppEnv = {
-    context: {
-      product: 'support',
-      location: 'nav_bar',
-      instanceGuid: 'nav-1',
-      account: { subdomain: 'acme' },
-    },
-    metadata: { appId: 1, installationId: 1, settings: {} },
-    settings: { serviceUrl: SERVICE, ccpUrl: 'https://acme.my.connect.aws/ccp-v2/' },
-    problems: [],
-    user: { id: 7, locale: 'en-US', role: 'admin' },
-    api: createServiceApi({ client, serviceUrl: SERVICE, subdomain: 'acme', userId: 7, role: 'admin' }),
-  };
+  const env = appEnv(client, { location: 'nav_bar', role: 'admin' });
   renderWithTheme(
     <ClientProvider client={client}>
       <AppEnvProvider env={env}>
