@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { launchChromium } from '../../scripts/chromium';
 import { fakeConnectInitScript, type FakeConnectControl } from '../../doubles/streams-double';
+import { appFrame as frameOf, eventually } from './support/browser';
 import { buildAppAssets } from './support/build';
 import {
   startForwarder,
@@ -82,32 +83,8 @@ async function openHost(context: BrowserContext, config: HostConfig, host: Harne
   return page;
 }
 
-async function appFrame(page: Page, guid: string, host: Harness = harness): Promise<Frame> {
-  await page.waitForSelector(`iframe[name="${guid}"]`);
-  for (let i = 0; i < 100; i++) {
-    const frame = page.frame({ name: guid });
-    if (frame && frame.url().startsWith(host.appOrigin)) return frame;
-    await page.waitForTimeout(50);
-  }
-  throw new Error(`frame ${guid} did not load`);
-}
-
-/** Retries `read` until `accept` holds (Jest has no expect.poll). */
-async function eventually<T>(
-  read: () => Promise<T> | T,
-  accept: (value: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!accept(value)) {
-    if (Date.now() > deadline)
-      throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    value = await read();
-  }
-  return value;
-}
+const appFrame = (page: Page, guid: string, host: Harness = harness): Promise<Frame> =>
+  frameOf(page, guid, host.appOrigin);
 
 /** What the host emulator page and the Streams double expose to tests. */
 interface TestHooks {

@@ -3,12 +3,14 @@
  * headless Chromium (Debian's, through playwright-core), and the product doing its work on the replayed
  * calls. The README's demo screenshots (app/docs/demo-*.png) are taken here, so they show what runs.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { launchChromium } from '../../scripts/chromium';
+import { eventually } from './support/browser';
+import { buildAppAssets } from './support/build';
 
 // About a minute on an idle machine (build, start, one call at --speed 3); far longer on a loaded CI box.
 jest.setTimeout(480_000);
@@ -22,26 +24,6 @@ let demo: ChildProcess;
 let url: string;
 let stderr = '';
 let browser: Browser;
-
-/** Its own copy of the built app: the other browser tests rebuild assets/ while this one may run. */
-function buildApp(outDir: string): void {
-  const result = spawnSync(
-    process.execPath,
-    [
-      path.join(ROOT, 'node_modules/vite/bin/vite.js'),
-      'build',
-      '--config',
-      'app/vite.config.mts',
-      '--outDir',
-      outDir,
-      '--emptyOutDir',
-      '--logLevel',
-      'warn',
-    ],
-    { cwd: ROOT, encoding: 'utf8' },
-  );
-  if (result.status !== 0) throw new Error(`vite build failed:\n${result.stdout}\n${result.stderr}`);
-}
 
 /** Starts `bin/concierge demo` and resolves with the one line it prints on stdout. */
 function startDemo(): Promise<string> {
@@ -85,7 +67,8 @@ function stopDemo(signal: NodeJS.Signals): Promise<number | null> {
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-demo-e2e-'));
   assetsDir = path.join(dataDir, 'assets');
-  buildApp(assetsDir);
+  // Its own copy of the built app: the other browser tests rebuild assets/ while this one may run.
+  buildAppAssets(assetsDir);
   url = await startDemo();
   browser = await launchChromium();
 });
@@ -102,29 +85,16 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Retries `read` until `accept` holds. */
-async function eventually<T>(
-  read: () => Promise<T> | T,
-  accept: (value: T) => boolean,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!accept(value)) {
-    if (Date.now() > deadline)
-      throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 250));
-    value = await read();
-  }
-  return value;
-}
+/** The demo goes at its own pace: a minute unless said, looked at every 250 ms. */
+const until = <T>(read: () => Promise<T> | T, accept: (value: T) => boolean, timeoutMs = 60_000) =>
+  eventually(read, accept, timeoutMs, 250);
 
 interface HostHook {
   __zafHost: { ticketId(): number | null; showView(name: string): void };
 }
 
 async function frameNamed(page: Page, name: string): Promise<Frame> {
-  return eventually(
+  return until(
     () => page.frame({ name }),
     (f): f is Frame => !!f && f.url().includes('.html'),
     30_000,
@@ -145,7 +115,7 @@ describe('concierge demo', () => {
     await topBar.getByTestId('agent-state').waitFor({ timeout: 30_000 });
 
     // The first call reaches Alex: the page follows it to its ticket, whose sidebar shows the live call.
-    const ticketId = await eventually(
+    const ticketId = await until(
       () => page.evaluate(() => (globalThis as unknown as HostHook).__zafHost.ticketId()),
       (id) => typeof id === 'number',
     );
@@ -164,13 +134,13 @@ describe('concierge demo', () => {
     // service's webhook and the resolution lands in the ledger.
     const before = await ledgerCount(page);
     await suggestion.getByTestId('suggestion-insert').click();
-    await eventually(
+    await until(
       () => page.locator('#editor').inputValue(),
       (v) => v.trim().length > 20,
       15_000,
     );
     await page.getByRole('button', { name: 'Submit as Solved' }).click();
-    await eventually(
+    await until(
       () => ledgerCount(page),
       (n) => n > before,
     );
@@ -188,7 +158,7 @@ describe('concierge demo', () => {
     // Knowledge: the analysis the demo starts over its solved tickets finds the gaps it was seeded with.
     await nav.getByRole('tab', { name: 'Knowledge' }).click();
     await nav.getByTestId('knowledge-view').waitFor({ timeout: 30_000 });
-    await eventually(
+    await until(
       () => nav.getByTestId('knowledge-run').textContent(),
       (text) => !!text && /^Last analysis: finished/.test(text),
       180_000,

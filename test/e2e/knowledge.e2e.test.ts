@@ -6,16 +6,15 @@
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Browser, Frame, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { launchChromium } from '../../scripts/chromium';
 import { QUEUES } from '../../server/queues/contracts';
 import { startHarness as startService, type Harness as Service } from '../helpers/harness';
 import { seedTickets } from '../knowledge/support/loop';
+import { appFrame } from './support/browser';
 import { buildAppAssets } from './support/build';
-import { startHarness as startHost, type Harness as Host } from './support/zaf-host';
+import { startForwarder, startHarness as startHost, type Harness as Host } from './support/zaf-host';
 
 jest.setTimeout(240_000);
 
@@ -23,35 +22,23 @@ const OUT = path.resolve(__dirname, '../../test-output/e2e');
 const DOCS = path.resolve(__dirname, '../../app/docs');
 const USER_ID = 7;
 
-let front: http.Server;
+let forwarder: Awaited<ReturnType<typeof startForwarder>>;
 let service: Service;
 let host: Host;
 let browser: Browser;
-
-/** The service's public URL must be known before it starts (JWT audience): a port that forwards to it. */
-async function forwarder(): Promise<{ url: string; target: { url: string } }> {
-  const target = { url: '' };
-  front = http.createServer((req, res) => {
-    const to = new URL(req.url ?? '/', target.url);
-    const out = http.request(to, { method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    out.on('error', () => res.writeHead(502).end());
-    req.pipe(out);
-  });
-  await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
-  return { url: `http://localhost:${(front.address() as AddressInfo).port}`, target };
-}
 
 beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
   writeFileSync(path.join(OUT, '..', '.gitignore'), '*\n');
   buildAppAssets();
-  const fwd = await forwarder();
-  service = await startService({ queues: [QUEUES.knowledgeGaps], env: { CONCIERGE_PUBLIC_URL: fwd.url } });
-  fwd.target.url = service.url;
-  host = await startHost({ serviceUrl: fwd.url });
+  // The service's public URL must be known before it starts (JWT audience): a port that forwards to it.
+  forwarder = await startForwarder();
+  service = await startService({
+    queues: [QUEUES.knowledgeGaps],
+    env: { CONCIERGE_PUBLIC_URL: forwarder.url },
+  });
+  forwarder.target(service.url);
+  host = await startHost({ serviceUrl: forwarder.url });
   host.secureSettings.shared_secret = service.tenant.appSecret;
   service.zendesk.users.set(USER_ID, {
     id: USER_ID,
@@ -69,18 +56,8 @@ afterAll(async () => {
   await browser?.close();
   await host?.close();
   await service?.stop();
-  await new Promise((r) => front?.close(r));
+  await forwarder?.close();
 });
-
-async function appFrame(page: Page, guid: string): Promise<Frame> {
-  await page.waitForSelector(`iframe[name="${guid}"]`);
-  for (let i = 0; i < 100; i++) {
-    const frame = page.frame({ name: guid });
-    if (frame && frame.url().startsWith(host.appOrigin)) return frame;
-    await page.waitForTimeout(50);
-  }
-  throw new Error(`frame ${guid} did not load`);
-}
 
 test('when a knowledge manager edits and approves a draft in the nav_bar, then the Help Center API receives the edited article', async () => {
   // An analysis run (the worker: export, gaps, drafts), as the schedule or "Analyze now" starts it.
@@ -104,7 +81,7 @@ test('when a knowledge manager edits and approves a draft in the nav_bar, then t
       apps: [{ location: 'nav_bar', guid: 'nav-1', width: 1160 }],
     }),
   );
-  const frame = await appFrame(page, 'nav-1');
+  const frame = await appFrame(page, 'nav-1', host.appOrigin);
   await frame.getByTestId('nav-tab-knowledge').click();
   await frame
     .getByTestId('knowledge-gaps')

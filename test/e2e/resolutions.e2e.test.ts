@@ -18,6 +18,7 @@ import { createLogger } from '../../server/logger';
 import { QUEUES } from '../../server/queues/contracts';
 import { deliver, event, newTicket, settled, setUpWebhooks, type ZendeskSide } from '../billing/support';
 import { startHarness as startService, type Harness as Service } from '../helpers/harness';
+import { appFrame, eventually } from './support/browser';
 import { buildAppAssets } from './support/build';
 import { startHarness, type Harness } from './support/zaf-host';
 
@@ -155,13 +156,7 @@ async function open(opts: { role?: string; width?: number } = {}): Promise<{ pag
       apps: [{ ...NAV, ...(opts.width ? { width: opts.width } : {}) }],
     }),
   );
-  await page.waitForSelector(`iframe[name="${NAV.guid}"]`);
-  for (let i = 0; i < 200; i++) {
-    const frame = page.frame({ name: NAV.guid });
-    if (frame && frame.url().startsWith(host.appOrigin)) return { page, frame };
-    await page.waitForTimeout(50);
-  }
-  throw new Error('nav_bar frame did not load');
+  return { page, frame: await appFrame(page, NAV.guid, host.appOrigin, 200) };
 }
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -171,7 +166,7 @@ describe('nav_bar Resolutions view in a browser', () => {
     const { page, frame } = await open();
     const view = frame.getByTestId('resolutions-view');
     await frame.getByTestId('resolutions-chart').waitFor();
-    expect(await frame.getByRole('tab').allTextContents()).toEqual(['Resolutions', 'Knowledge']);
+    expect(await frame.getByRole('tab').allTextContents()).toEqual(['Resolutions', 'Knowledge', 'Account']);
 
     // 7 automated solved, 1 of them voided by a reopen inside its window.
     expect(await frame.getByTestId('tile-kinds').textContent()).toContain(
@@ -266,18 +261,3 @@ describe('nav_bar Resolutions view in a browser', () => {
     expect(await alert.textContent()).toContain('Billing is for Zendesk admins');
   });
 });
-
-async function eventually<T>(
-  read: () => Promise<T>,
-  accept: (v: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!accept(value)) {
-    if (Date.now() > deadline) throw new Error(`condition not met; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    value = await read();
-  }
-  return value;
-}

@@ -3,8 +3,11 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
-/** `npm run build` in a child process (Vite is ESM-only; Jest runs tests as CommonJS). */
-export function buildAppAssets(): void {
+/**
+ * `npm run build` in a child process (Vite is ESM-only; Jest runs tests as CommonJS), into assets/ or
+ * into `outDir` (emptied first).
+ */
+export function buildAppAssets(outDir?: string): void {
   const result = spawnSync(
     process.execPath,
     [
@@ -12,6 +15,7 @@ export function buildAppAssets(): void {
       'build',
       '--config',
       'app/vite.config.mts',
+      ...(outDir ? ['--outDir', outDir, '--emptyOutDir'] : []),
       '--logLevel',
       'warn',
     ],

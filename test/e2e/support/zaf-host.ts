@@ -1,19 +1,22 @@
 /**
- * Everything around the built app that a real Zendesk + Concierge + Amazon Connect would provide,
+ * What the browser tests (test/e2e) and bench/app.ts add to the ZAF host emulator
+ * (server/demo/host/emulator.ts: the apps origin, the panes page on zaf.js, Zendesk's request proxy),
  * on local ports:
- *   host     the Zendesk page (host/host.html + host.js) and Zendesk's request proxy (/__proxy), which
- *            fills secure settings and signs the `jwt` option the way ZAF does
- *   apps     the built assets/ directory, on its own origin like <app id>.apps.zdusercontent.com
  *   service  a stand-in for the /v1/app routes, guarded by the real server/http/app-auth.ts
  *   connect  an Amazon Connect CCP that refuses to be framed, as for an origin that is not approved
- * Used by the browser tests (test/e2e) and by bench/app.ts.
+ * and the defaults of a test page: the account, the agent and settings pointing at these.
  */
-import { readFileSync, existsSync } from 'node:fs';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import http from 'node:http';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { SignJWT } from 'jose';
+import type { ContactView } from '../../../server/contacts/live';
+import {
+  serverGroup,
+  startZafHost,
+  type AppSpec,
+  type SignedCall,
+  type ZafUser,
+} from '../../../server/demo/host/emulator';
 import { AppError } from '../../../server/errors';
 import {
   assertSameTenant,
@@ -22,51 +25,16 @@ import {
   verifyStreamToken,
 } from '../../../server/http/app-auth';
 
-const ROOT = path.resolve(__dirname, '../../..');
-const ASSETS = path.join(ROOT, 'assets');
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-};
+export type { AppSpec, ContactView, SignedCall };
 
-/** The contact view of the /v1/app contract (app/api.ts), kept here so Node-only code can use the harness. */
-export interface ContactView {
-  contactId: string;
-  initialContactId: string;
-  channel: string;
-  state: 'queued' | 'connected' | 'ended';
-  queue?: string;
-  agentUsername?: string;
-  callerMasked?: string;
-  startedAt?: string;
-  connectedAt?: string;
-  endedAt?: string;
-  ticketId?: number;
-}
-
-export interface AppSpec {
-  location: 'top_bar' | 'ticket_sidebar' | 'nav_bar';
-  /** iframe width in px (default: per location, see host.html). */
-  width?: number;
-  guid: string;
-  ticketId?: number;
-}
+const ASSETS = path.resolve(__dirname, '../../../assets');
 
 export interface HostConfig {
   subdomain?: string;
-  user?: { id: number; name: string; locale: string; role?: string };
+  user?: ZafUser;
   apps: AppSpec[];
   /** Non-secure settings as the admin saved them; defaults point at the local service and CCP. */
   settings?: Record<string, string>;
-}
-
-export interface SignedCall {
-  url: string;
-  claims: Record<string, unknown>;
 }
 
 export interface Harness {
@@ -84,34 +52,6 @@ export interface Harness {
     streams(contactId: string): number;
   };
   close(): Promise<void>;
-}
-
-function listen(server: http.Server): Promise<number> {
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
-  );
-}
-
-function serveFile(res: ServerResponse, file: string, extraHeaders: Record<string, string> = {}): void {
-  if (!existsSync(file)) {
-    res.writeHead(404).end('not found');
-    return;
-  }
-  res.writeHead(200, {
-    'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-    'Cache-Control': 'no-store',
-    ...extraHeaders,
-  });
-  res.end(readFileSync(file));
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    req.on('data', (c) => (data += c));
-    req.on('end', () => resolve(data));
-    req.on('error', reject);
-  });
 }
 
 export const TENANT = 'acme';
@@ -143,7 +83,7 @@ export async function startForwarder(): Promise<{
   close(): Promise<void>;
 }> {
   let target = '';
-  const sockets = new Set<import('node:net').Socket>();
+  const group = serverGroup();
   const server = http.createServer((req, res) => {
     if (!target) return void res.writeHead(503).end('no target yet');
     const to = new URL(req.url ?? '/', target);
@@ -159,46 +99,18 @@ export async function startForwarder(): Promise<{
     res.on('close', () => out.destroy());
     req.pipe(out);
   });
-  server.on('connection', (sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-  });
-  const port = await listen(server);
   return {
-    url: `http://localhost:${port}`,
+    url: await group.listen(server),
     target: (url) => void (target = url),
-    async close() {
-      sockets.forEach((s) => s.destroy());
-      await new Promise((r) => server.close(r));
-    },
+    close: () => group.close(),
   };
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  const servers: http.Server[] = [];
-  const sockets = new Set<import('node:net').Socket>();
-  const track = (s: http.Server) => {
-    s.on('connection', (sock) => {
-      sockets.add(sock);
-      sock.on('close', () => sockets.delete(sock));
-    });
-    servers.push(s);
-    return s;
-  };
-
-  // apps: the built assets on their own origin.
-  const appsServer = track(
-    http.createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const rel = path.normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, '');
-      serveFile(res, path.join(ASSETS, rel));
-    }),
-  );
-  const appPort = await listen(appsServer);
-  const appOrigin = `http://localhost:${appPort}`;
+  const group = serverGroup();
 
   // connect: a CCP that refuses framing from anywhere but an approved origin we are not.
-  const connectServer = track(
+  const connectUrl = await group.listen(
     http.createServer((_req, res) => {
       res.writeHead(200, {
         'Content-Type': 'text/html; charset=utf-8',
@@ -210,16 +122,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       );
     }),
   );
-  const connectPort = await listen(connectServer);
-  const connectUrl = `http://localhost:${connectPort}`;
 
   // service: the /v1/app contract behind the real token verification.
   const contacts = new Map<string, { tenant: string; contact: ContactView }>();
   const streams = new Map<string, Set<Response>>();
   const service = express();
-  const serviceServer = track(http.createServer(service));
-  const servicePort = await listen(serviceServer);
-  const serviceUrl = opts.serviceUrl ?? `http://localhost:${servicePort}`;
+  const standInUrl = await group.listen(http.createServer(service));
+  const serviceUrl = opts.serviceUrl ?? standInUrl;
+  let appOrigin = ''; // the emulator's, once it runs
   const tenants: Record<string, string> = { [TENANT]: APP_SECRET };
   const auth = requireAppAuth({ audience: serviceUrl, secretFor: async (t) => tenants[t] ?? null });
   service.use((req, res, next) => {
@@ -267,33 +177,18 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     res.status(e.status).json({ error: { code: e.code, message: e.message } });
   });
 
-  // host: the Zendesk page and its request proxy.
+  // host: the apps origin, the page and Zendesk's request proxy.
   const secureSettings: Record<string, string> = { shared_secret: APP_SECRET };
   const signedCalls: SignedCall[] = [];
-  const hostServer = track(
-    http.createServer(async (req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      if (url.pathname === '/__proxy' && req.method === 'POST') {
-        try {
-          const { options } = JSON.parse(await readBody(req)) as { options: ProxyOptions };
-          const result = await proxy(options, secureSettings, serviceUrl, signedCalls);
-          res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(result));
-        } catch (err) {
-          res
-            .writeHead(200, { 'Content-Type': 'application/json' })
-            .end(JSON.stringify({ status: 502, text: String(err), body: null }));
-        }
-        return;
-      }
-      if (url.pathname === '/' || url.pathname === '/host.html')
-        return serveFile(res, path.join(__dirname, 'host/host.html'));
-      if (url.pathname === '/host.js') return serveFile(res, path.join(__dirname, 'host/host.js'));
-      if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
-      res.writeHead(404).end();
-    }),
-  );
-  const hostPort = await listen(hostServer);
-  const hostOrigin = `http://localhost:${hostPort}`;
+  const host = await startZafHost({
+    assets: ASSETS,
+    page: 'panes',
+    proxy: { serviceUrl, secureSettings, onSigned: (call) => void signedCalls.push(call) },
+  }).catch(async (err: unknown) => {
+    await group.close();
+    throw err;
+  });
+  appOrigin = host.appOrigin;
 
   return {
     appOrigin,
@@ -301,8 +196,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     connectUrl,
     secureSettings,
     signedCalls,
-    hostUrl(config) {
-      const full = {
+    hostUrl: (config) =>
+      host.panesUrl({
         subdomain: TENANT,
         user: { id: 7, name: 'Alex Agent', locale: 'en-US' },
         ...config,
@@ -312,10 +207,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
           connect_region: 'us-east-1',
           ...config.settings,
         },
-        appOrigin,
-      };
-      return `${hostOrigin}/host.html?config=${encodeURIComponent(JSON.stringify(full))}`;
-    },
+      }),
     service: {
       put: (tenant, contact) => void contacts.set(contact.contactId, { tenant, contact }),
       push(contact) {
@@ -328,60 +220,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
     async close() {
       for (const set of streams.values()) for (const res of set) res.end();
-      sockets.forEach((s) => s.destroy());
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      await Promise.all([host.close(), group.close()]);
     },
   };
-}
-
-interface ProxyOptions {
-  url: string;
-  type?: string;
-  data?: string;
-  contentType?: string;
-  headers?: Record<string, string>;
-  secure?: boolean;
-  jwt?: { algorithm: string; secret_key: string; expiry?: number; claims?: Record<string, unknown> };
-}
-
-/** What Zendesk's proxy does with a `secure: true` request: placeholders, JWT signing, forwarding. */
-async function proxy(
-  o: ProxyOptions,
-  secure: Record<string, string>,
-  serviceUrl: string,
-  signed: SignedCall[],
-) {
-  const fill = (s: string) =>
-    s.replace(/\{\{setting\.(\w+)\}\}/g, (_m, k: string) => (o.secure ? (secure[k] ?? '') : ''));
-  // domainWhitelist: secure settings only ever go to the service here.
-  if (o.secure && !o.url.startsWith(`${serviceUrl}/`))
-    return { status: 403, text: 'domain not whitelisted', body: null };
-  let token = '';
-  if (o.jwt) {
-    if (o.jwt.algorithm !== 'HS256') return { status: 400, text: 'unsupported jwt algorithm', body: null };
-    const now = Math.floor(Date.now() / 1000);
-    token = await new SignJWT({ ...(o.jwt.claims ?? {}) })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setIssuedAt(now)
-      .setExpirationTime(now + (o.jwt.expiry ?? 3600))
-      .sign(new TextEncoder().encode(fill(o.jwt.secret_key)));
-    signed.push({ url: o.url, claims: { ...(o.jwt.claims ?? {}) } });
-  }
-  const put = (s: string) => fill(s).replace(/\{\{jwt\.token\}\}/g, token);
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(o.headers ?? {})) headers[k] = put(v);
-  if (o.contentType) headers['Content-Type'] = o.contentType;
-  const res = await fetch(put(o.url), {
-    method: o.type ?? 'GET',
-    headers,
-    ...(o.data ? { body: o.data } : {}),
-  });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON: hand the text over as is
-  }
-  return { status: res.status, text, body };
 }

@@ -1,25 +1,17 @@
 /*
- * The demo's agent workspace: Zendesk's side of the ZAF postMessage protocol around the real built app
- * (as test/e2e/support/host/host.js does for the browser tests), with the data of the Zendesk double.
- * It frames each app location the way Zendesk does (?origin=…&app_guid=…), answers the handshake with
- * app.registered, replies to get/set/invoke from the open ticket, forwards client.request through the
- * emulated proxy (/__proxy), routes instance triggers and delivers framework events.
- * window.__zafHost is the hook the demo's browser check uses.
+ * The demo's agent workspace on the emulator's ZAF protocol (zaf.js), with the data of the Zendesk
+ * double: a ticket list, the ticket view with its reply editor (ticket.*, comment.* and the editor
+ * calls act on it), the top bar softphone as a popover and the nav bar as a view of its own.
+ * window.__zafHost is the hook the demo's browser check uses (zaf.js's, plus openTicket, showView and
+ * ticketId).
  */
-/* global window, document, fetch, performance, setInterval, setTimeout */
+/* global window, document, fetch, setInterval, setTimeout */
 (function () {
   'use strict';
-  var config = null;
-  var instances = {};
+  var zaf = null;
   var openTicketId = null;
   var ticketCache = {};
   var host = {
-    invocations: [],
-    requests: [],
-    emit: function (guid, event, data) {
-      var inst = instances[guid];
-      if (inst) post(inst, { key: 'zaf.' + event, message: data });
-    },
     openTicket: function (id) {
       follow().checked = false;
       showView('tickets');
@@ -54,21 +46,6 @@
     setTimeout(function () {
       t.remove();
     }, 5000);
-  }
-
-  function post(inst, message) {
-    inst.iframe.contentWindow.postMessage(JSON.stringify(message), config.appOrigin);
-  }
-
-  function context(inst) {
-    var ctx = {
-      product: 'support',
-      location: inst.location,
-      instanceGuid: inst.guid,
-      account: { subdomain: config.subdomain },
-    };
-    if (inst.ticketId) ctx.ticketId = inst.ticketId;
-    return ctx;
   }
 
   function loadTicket(id) {
@@ -126,48 +103,23 @@
     return values[path];
   }
 
-  function resolve(inst, path) {
-    var values = {
-      currentUser: config.user,
-      'currentUser.locale': config.user.locale,
-      'currentUser.id': config.user.id,
-      'currentUser.name': config.user.name,
-      'currentUser.email': config.user.email,
-      'currentUser.role': config.user.role,
-      currentAccount: { subdomain: config.subdomain },
-      'currentAccount.subdomain': config.subdomain,
-      instances: Object.keys(instances).reduce(function (acc, g) {
-        acc[g] = { location: instances[g].location, instanceGuid: g };
-        return acc;
-      }, {}),
-    };
-    if (path in values) return Promise.resolve(values[path]);
-    if (/^(ticket|comment)\b/.test(path) && inst.ticketId) {
-      var cached = ticketCache[inst.ticketId];
-      return (cached ? Promise.resolve(cached) : loadTicket(inst.ticketId)).then(function (t) {
-        return t ? ticketValue(t, path) : undefined;
-      });
-    }
-    return Promise.resolve(undefined);
+  /** The ticket.* and comment.* paths, from the open ticket of the double. */
+  function resolveTicket(inst, path) {
+    if (!/^(ticket|comment)\b/.test(path) || !inst.ticketId) return undefined;
+    var cached = ticketCache[inst.ticketId];
+    return (cached ? Promise.resolve(cached) : loadTicket(inst.ticketId)).then(function (t) {
+      return t ? ticketValue(t, path) : undefined;
+    });
   }
 
   function addApp(location, guid, parent, ticketId) {
-    var iframe = el('iframe', {
-      name: guid,
-      title: location,
-      allow: 'microphone; autoplay; clipboard-write',
-    });
-    iframe.src =
-      config.appOrigin +
-      '/' +
-      location +
-      '.html?origin=' +
-      encodeURIComponent(window.location.origin) +
-      '&app_guid=' +
-      guid;
-    instances[guid] = { guid: guid, location: location, ticketId: ticketId, iframe: iframe };
-    parent.appendChild(iframe);
-    return instances[guid];
+    parent.appendChild(zaf.addApp(location, guid, ticketId));
+  }
+
+  function instanceOf(guid) {
+    return zaf.instances().filter(function (inst) {
+      return inst.guid === guid;
+    })[0];
   }
 
   /** ticket.editor.insert takes HTML (Zendesk's editor is rich text); this editor holds its text. */
@@ -198,8 +150,7 @@
   }
 
   function invoke(inst, name, args) {
-    if (name === 'resize' && args[0] && args[0].height) inst.iframe.style.height = args[0].height;
-    else if (name === 'popover') {
+    if (name === 'popover') {
       if (args[0] === 'show' || args[0] === 'toggle') setSoftphone(args[0] === 'toggle' ? null : true);
       if (args[0] === 'hide') setSoftphone(false);
     } else if (name === 'routeTo' && args[0] === 'ticket') host.openTicket(Number(args[1]));
@@ -212,91 +163,9 @@
     else if (name === 'notify') toast(String(args[0]));
   }
 
-  window.addEventListener('message', function (event) {
-    if (!config || event.origin !== config.appOrigin) return;
-    var inst = null;
-    Object.keys(instances).forEach(function (g) {
-      if (instances[g].iframe.contentWindow === event.source) inst = instances[g];
-    });
-    if (!inst) return;
-    var msg = event.data;
-    if (typeof msg === 'string') {
-      try {
-        msg = JSON.parse(msg);
-      } catch {
-        return;
-      }
-    }
-    if (msg.key === 'iframe.handshake') {
-      inst.registeredAt = performance.now();
-      post(inst, {
-        key: 'zaf.app.registered',
-        message: {
-          metadata: { appId: 1, installationId: 1, settings: config.settings },
-          context: context(inst),
-        },
-      });
-      return;
-    }
-    if (msg.request === 'get') {
-      var result = { errors: {} };
-      Promise.all(
-        msg.params.map(function (p) {
-          return resolve(inst, p).then(function (v) {
-            if (v === undefined) result.errors[p] = { message: p + ' unavailable' };
-            else result[p] = v;
-          });
-        }),
-      ).then(function () {
-        post(inst, { id: msg.id, result: result });
-      });
-      return;
-    }
-    if (msg.request === 'set') {
-      Object.keys(msg.params || {}).forEach(function (k) {
-        if (k === 'comment.text' || k === 'ticket.comment.text') editorInsert(String(msg.params[k]), true);
-      });
-      post(inst, { id: msg.id, result: Object.assign({ errors: {} }, msg.params) });
-      return;
-    }
-    if (msg.request === 'invoke') {
-      host.invocations.push({ location: inst.location, guid: inst.guid, params: msg.params });
-      Object.keys(msg.params || {}).forEach(function (name) {
-        var args = msg.params[name];
-        invoke(inst, name, Array.isArray(args) ? args : [args]);
-      });
-      post(inst, { id: msg.id, result: { errors: {} } });
-      return;
-    }
-    if (typeof msg.key !== 'string') return;
-    if (msg.key.indexOf('iframe.trigger:') === 0) {
-      var target = instances[msg.instanceGuid];
-      if (target)
-        post(target, { key: 'zaf.' + msg.key.slice('iframe.trigger:'.length), message: msg.message });
-      return;
-    }
-    if (/^request:\d+$/.test(msg.key)) {
-      var key = msg.key;
-      host.requests.push({ guid: inst.guid, url: msg.message && msg.message.url });
-      fetch('/__proxy', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ options: msg.message }),
-      })
-        .then(function (r) {
-          return r.json();
-        })
-        .then(function (res) {
-          if (res.status >= 200 && res.status < 300)
-            post(inst, { key: 'zaf.' + key + '.done', message: { responseArgs: [res.body] } });
-          else
-            post(inst, {
-              key: 'zaf.' + key + '.fail',
-              message: { responseArgs: [{ status: res.status, responseText: res.text }] },
-            });
-        });
-    }
-  });
+  function set(inst, path, value) {
+    if (path === 'comment.text' || path === 'ticket.comment.text') editorInsert(String(value), true);
+  }
 
   // --- the workspace ---------------------------------------------------------------------------
 
@@ -314,7 +183,7 @@
     document.querySelectorAll('#rail button').forEach(function (b) {
       b.setAttribute('aria-pressed', String(b.dataset.view === name));
     });
-    if (name === 'nav_bar' && !instances['nav-bar-1']) {
+    if (name === 'nav_bar' && !instanceOf('nav-bar-1')) {
       addApp('nav_bar', 'nav-bar-1', $('nav_bar-view'));
     } else if (name === 'nav_bar') {
       host.emit('nav-bar-1', 'app.activated', { firstLoad: false });
@@ -427,11 +296,11 @@
       $('ticket').dataset.comments = String(t.comments.length);
       $('ticket').dataset.status = t.status;
       var guid = 'sidebar-' + id;
-      Object.keys(instances).forEach(function (g) {
-        var inst = instances[g];
-        if (inst.location === 'ticket_sidebar') inst.iframe.style.display = g === guid ? 'block' : 'none';
+      zaf.instances().forEach(function (inst) {
+        if (inst.location === 'ticket_sidebar')
+          inst.iframe.style.display = inst.guid === guid ? 'block' : 'none';
       });
-      if (!instances[guid]) addApp('ticket_sidebar', guid, $('ticket_sidebar-frames'), id);
+      if (!instanceOf(guid)) addApp('ticket_sidebar', guid, $('ticket_sidebar-frames'), id);
       document.querySelectorAll('#tickets button').forEach(function (b) {
         b.setAttribute('aria-current', String(b.dataset.id === String(id)));
       });
@@ -492,7 +361,8 @@
       return r.json();
     })
     .then(function (c) {
-      config = c;
+      zaf = window.zafHost(c, { resolve: resolveTicket, set: set, invoke: invoke });
+      Object.assign(host, zaf);
       $('account').textContent = c.subdomain + '.zendesk.com (local double) · ' + c.user.name;
       var rail = $('rail');
       var views = [['tickets', 'Tickets']];
