@@ -40,10 +40,12 @@ interface Options {
   databaseUrl: string | undefined;
   /** Run the billing workers during the ingest (out-of-order processing), instead of after it. */
   concurrent: boolean;
+  /** Stop after the ingest (A/B of intake changes): no drain, ledger diff or usage query. */
+  ingestOnly: boolean;
 }
 
 const USAGE =
-  'bench billing [--events N=100000] [--ledger-rows N=1000000] [--lanes N=64] [--seed S=1] [--concurrent] [--pglite]';
+  'bench billing [--events N=100000] [--ledger-rows N=1000000] [--lanes N=64] [--seed S=1] [--concurrent] [--ingest-only] [--pglite]';
 
 function parse(args: string[]): Options {
   let values;
@@ -58,6 +60,7 @@ function parse(args: string[]): Options {
         seed: { type: 'string', default: '1' },
         pglite: { type: 'boolean', default: false },
         concurrent: { type: 'boolean', default: false },
+        'ingest-only': { type: 'boolean', default: false },
       },
     }).values;
   } catch (err) {
@@ -70,6 +73,7 @@ function parse(args: string[]): Options {
     lanes: int('lanes', values.lanes, 1),
     seed: int('seed', values.seed, 0),
     concurrent: values.concurrent === true,
+    ingestOnly: values['ingest-only'] === true,
     databaseUrl: values.pglite
       ? undefined
       : process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || undefined,
@@ -266,7 +270,43 @@ export async function benchBilling(args: string[]): Promise<Record<string, unkno
     const cpu = process.cpuUsage(cpu0);
     // CPU per delivery of the whole process (service and sender thread): comparable across loaded machines.
     const cpuMsPerEvent = (cpu.user + cpu.system) / 1000 / deliveries.length;
-    progress(`ingested in ${round(ingestS, 1)} s; draining with the billing worker…`);
+    progress(
+      `ingested in ${round(ingestS, 1)} s${opts.ingestOnly ? '' : '; draining with the billing worker…'}`,
+    );
+    const eventsPerS = round(deliveries.length / ingestS, 0);
+    const head = {
+      bench: 'billing',
+      mode: opts.ingestOnly
+        ? 'ingest only'
+        : opts.concurrent
+          ? 'workers during ingest'
+          : 'ingest, then drain',
+      database: opts.databaseUrl ? 'postgres' : 'pglite',
+      cpus: os.cpus().length,
+      scenario: {
+        tickets: tickets.length,
+        deliveries: deliveries.length,
+        distinctEvents: unique,
+        duplicateDeliveries: deliveries.length - unique,
+        deliveredBeforeAnEarlierEvent: reordered,
+        lanes: opts.lanes,
+        generator: SENDER_DESCRIPTION,
+      },
+      ingest: {
+        seconds: round(ingestS, 2),
+        eventsPerS,
+        accepted,
+        duplicates,
+        non200: failures,
+        cpuMsPerEvent: round(cpuMsPerEvent, 3),
+        loadAverage1m: round(os.loadavg()[0]!, 1),
+        latencyMs: distribution(latency),
+      },
+    };
+    if (opts.ingestOnly) {
+      await workers?.close();
+      return head;
+    }
 
     // --- 2. drain ---------------------------------------------------------------------------------------
     const t1 = performance.now();
@@ -332,31 +372,9 @@ export async function benchBilling(args: string[]): Promise<Record<string, unkno
       `SELECT count(*)::text AS n FROM resolution_ledger`,
     );
 
-    const eventsPerS = round(deliveries.length / ingestS, 0);
     const monthly = distribution(timings);
     const result = {
-      bench: 'billing',
-      mode: opts.concurrent ? 'workers during ingest' : 'ingest, then drain',
-      database: opts.databaseUrl ? 'postgres' : 'pglite',
-      cpus: os.cpus().length,
-      scenario: {
-        tickets: tickets.length,
-        deliveries: deliveries.length,
-        distinctEvents: unique,
-        duplicateDeliveries: deliveries.length - unique,
-        deliveredBeforeAnEarlierEvent: reordered,
-        lanes: opts.lanes,
-      },
-      ingest: {
-        seconds: round(ingestS, 2),
-        eventsPerS,
-        accepted,
-        duplicates,
-        non200: failures,
-        cpuMsPerEvent: round(cpuMsPerEvent, 3),
-        loadAverage1m: round(os.loadavg()[0]!, 1),
-        latencyMs: distribution(latency),
-      },
+      ...head,
       drain: { seconds: round(drainS, 1), eventsPerS: round(unique / drainS, 0), pendingLeft: pending },
       ledger: {
         entries: rows.length,
@@ -401,36 +419,79 @@ interface SenderResult {
   latency: number[];
 }
 
-/** The sender thread (plain JavaScript: worker threads do not inherit the TypeScript loader). */
-const SENDER = `
+/**
+ * The sender thread (plain JavaScript: worker threads do not inherit the TypeScript loader). A lean load
+ * generator, so that the process CPU measured is mostly the service's: one raw keep-alive socket per lane
+ * with one request in flight at a time (as Zendesk delivers; no pipelining), the fixed request head built
+ * once, and per request only what Zendesk computes per delivery: a fresh timestamp and the HMAC over it and
+ * the body. The response is parsed just enough to check it: status line, Content-Length, and the JSON body
+ * (accepted / duplicates). Anything else (another status, a closed socket, a malformed answer) is a failure.
+ */
+export const SENDER_DESCRIPTION =
+  'raw keep-alive TCP sockets, one request in flight per lane (no pipelining); fixed head pre-built, ' +
+  'timestamp + HMAC-SHA256 signature per request; response status, Content-Length and JSON body checked';
+
+const SENDER = String.raw`
 const { workerData, parentPort } = require('node:worker_threads');
-const http = require('node:http');
+const net = require('node:net');
 const crypto = require('node:crypto');
 const { url, bearer, secret, bodies, lanes } = workerData;
 const target = new URL(url);
-const agent = new http.Agent({ keepAlive: true, maxSockets: lanes });
-const sign = (ts, body) => crypto.createHmac('sha256', secret).update(ts).update(body).digest('base64');
-const post = (body) => new Promise((resolve, reject) => {
+const head =
+  'POST ' + target.pathname + ' HTTP/1.1\r\nHost: ' + target.host + '\r\nConnection: keep-alive\r\n' +
+  'Content-Type: application/json\r\nAuthorization: Bearer ' + bearer + '\r\n';
+const request = (body) => {
   const ts = new Date().toISOString();
-  const req = http.request(target, { method: 'POST', agent, headers: {
-    'content-type': 'application/json', 'content-length': Buffer.byteLength(body),
-    authorization: 'Bearer ' + bearer,
-    'x-zendesk-webhook-signature': sign(ts, body), 'x-zendesk-webhook-signature-timestamp': ts } }, (res) => {
-    let text = ''; res.setEncoding('utf8');
-    res.on('data', (c) => (text += c)); res.on('end', () => resolve({ status: res.statusCode, text })); res.on('error', reject);
-  });
-  req.on('error', reject); req.end(body);
-});
-let next = 0, accepted = 0, duplicates = 0, failures = 0; const latency = [];
+  const sig = crypto.createHmac('sha256', secret).update(ts).update(body).digest('base64');
+  return head + 'X-Zendesk-Webhook-Signature: ' + sig + '\r\nX-Zendesk-Webhook-Signature-Timestamp: ' + ts +
+    '\r\nContent-Length: ' + Buffer.byteLength(body) + '\r\n\r\n' + body;
+};
+const CONTENT_LENGTH = /\r\ncontent-length: *(\d+)/i;
+/** One lane: a socket, one request at a time. Resolves { status, text }; rejects on a broken answer. */
+class Lane {
+  constructor() { this.socket = undefined; this.pending = undefined; this.buf = ''; }
+  connect() {
+    const socket = net.connect(Number(target.port), target.hostname);
+    socket.setNoDelay(true);
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk) => this.onData(chunk));
+    const fail = (err) => { if (this.socket === socket) this.socket = undefined; this.settle(err ?? new Error('socket closed')); };
+    socket.on('error', fail);
+    socket.on('close', () => fail());
+    this.socket = socket;
+  }
+  settle(err, value) {
+    const p = this.pending; this.pending = undefined; this.buf = '';
+    if (!p) return;
+    if (err) p.reject(err); else p.resolve(value);
+  }
+  onData(chunk) {
+    this.buf += chunk;
+    const end = this.buf.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const m = CONTENT_LENGTH.exec(this.buf.slice(0, end + 2));
+    if (!m || !this.buf.startsWith('HTTP/1.1 ')) { this.socket?.destroy(); return this.settle(new Error('malformed response')); }
+    const total = end + 4 + Number(m[1]);
+    if (this.buf.length < total) return;
+    if (this.buf.length > total) { this.socket?.destroy(); return this.settle(new Error('unexpected bytes')); }
+    this.settle(undefined, { status: Number(this.buf.slice(9, 12)), text: this.buf.slice(end + 4) });
+  }
+  post(body) {
+    if (!this.socket) this.connect();
+    return new Promise((resolve, reject) => { this.pending = { resolve, reject }; this.socket.write(request(body), 'latin1'); });
+  }
+}
+let next = 0, accepted = 0, duplicates = 0, failures = 0; const latency = []; const all = [];
 Promise.all(Array.from({ length: lanes }, async () => {
+  const lane = new Lane(); all.push(lane);
   while (next < bodies.length) {
     const body = bodies[next++]; const t = performance.now();
-    const res = await post(body).catch(() => ({ status: 0, text: '' }));
+    const res = await lane.post(body).catch(() => ({ status: 0, text: '' }));
     latency.push(Math.round((performance.now() - t) * 100) / 100);
     if (res.status !== 200) { failures++; continue; }
     const r = JSON.parse(res.text); accepted += r.accepted; duplicates += r.duplicates;
   }
-})).then(() => { agent.destroy(); parentPort.postMessage({ accepted, duplicates, failures, latency }); });
+})).then(() => { for (const l of all) l.socket?.destroy(); parentPort.postMessage({ accepted, duplicates, failures, latency }); });
 `;
 
 const countBy = (xs: string[]) =>

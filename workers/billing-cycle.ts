@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { billingCyclePayload, QUEUES, type Queues } from '../server/queues/contracts';
+import { billingCyclePayload, type Queues } from '../server/queues/contracts';
 import type { Billing } from '../server/billing/service';
 import { checkDueResolutions } from '../server/billing/finalize';
 import { runExport, type ExportSummary } from '../server/billing/export';
@@ -19,7 +19,10 @@ export interface BillingCycleDeps {
 export const BILLING_CYCLE_EVERY_MS = 5 * 60_000;
 const SWEEP_AFTER_MS = 60_000;
 
-/** Re-enqueues ticket events nobody finished (Redis lost the job, a worker died); job ids make it harmless. */
+/**
+ * Wakes the drain of every tenant with pending ticket events nobody holds for a while (Redis lost the
+ * wake-up, a worker died holding them, a backoff has passed); returns how many events that covers.
+ */
 export async function sweepTicketEvents(
   billing: Billing,
   queues: Queues,
@@ -27,14 +30,8 @@ export async function sweepTicketEvents(
 ): Promise<number> {
   const stale = await billing.inbox.stale(olderThanMs);
   if (stale.length === 0) return 0;
-  const queue = queues.get(QUEUES.billingTicket);
-  const payloads = stale.map((s) => ({ tenantId: s.tenantId, ticketId: s.ticketId, eventKey: s.eventKey }));
-  for (const p of payloads) {
-    const existing = await queue.getJob(`${p.tenantId}|${p.eventKey.replace(/:/g, '|')}`);
-    if (existing && ((await existing.isFailed()) || (await existing.isCompleted()))) await existing.remove();
-  }
-  await queues.enqueueBillingTickets(payloads);
-  return stale.length;
+  await queues.wakeBillingDrains(stale.map((s) => s.tenantId));
+  return stale.reduce((n, s) => n + s.events, 0);
 }
 
 /**
@@ -100,7 +97,7 @@ export function startBillingSweep(
     busy = true;
     sweepTicketEvents(deps.billing, deps.queues, olderThanMs)
       .then((n) => {
-        if (n > 0) deps.logger.info({ count: n }, 'sweeper re-enqueued unfinished ticket events');
+        if (n > 0) deps.logger.info({ count: n }, 'sweeper woke the drain of unfinished ticket events');
       })
       .catch((err: Error) => deps.logger.warn({ err: err.message }, 'billing sweep failed; will try again'))
       .finally(() => {

@@ -1,44 +1,41 @@
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { billingTicketPayload } from '../server/queues/contracts';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { billingDrainPayload, type Queues } from '../server/queues/contracts';
 import {
-  processTicket,
-  UnknownTenantError,
-  type ProcessDeps,
-  type ProcessResult,
-} from '../server/billing/process';
-import { RateLimitedError, ZendeskError } from '../server/zendesk/types';
+  DEFAULT_DRAIN,
+  drainTenant,
+  TicketSlots,
+  type DrainOptions,
+  type DrainResult,
+} from '../server/billing/drain';
+import type { ProcessDeps } from '../server/billing/process';
+
+export interface BillingTicketDeps extends ProcessDeps {
+  queues: Pick<Queues, 'wakeBillingDrains'>;
+  /** Tickets brought up to date at once by this process, across all drains. */
+  concurrency: number;
+  drain?: Partial<Omit<DrainOptions, 'slots'>>;
+}
 
 /**
- * billing-ticket: brings one ticket's resolution ledger up to date from its stored events. Waiting for the
- * tenant's Zendesk budget or a 429 delays the job without spending an attempt; a ticket Zendesk refuses to
- * show (403…) fails its events for good, with the reason.
+ * billing-ticket: a tenant's wake-up call. Drains its ticket event inbox (server/billing/drain.ts): every
+ * ticket with pending events gets its resolution ledger brought up to date. A drain that stopped with work
+ * left (its time slice) wakes itself again at once; one that left tickets waiting (a failed attempt's
+ * backoff, a Zendesk rate limit) wakes itself when the wait is over.
  */
-export function billingTicketProcessor(deps: ProcessDeps) {
-  return async (job: Job, token?: string): Promise<ProcessResult> => {
-    const parsed = billingTicketPayload.safeParse(job.data);
+export function billingTicketProcessor(deps: BillingTicketDeps) {
+  const opts: DrainOptions = {
+    ...DEFAULT_DRAIN,
+    ...deps.drain,
+    slots: new TicketSlots(deps.concurrency),
+  };
+  return async (job: Job): Promise<DrainResult> => {
+    const parsed = billingDrainPayload.safeParse(job.data);
     if (!parsed.success)
       throw new UnrecoverableError(`invalid billing-ticket payload: ${parsed.error.message}`);
-    const { tenantId, ticketId } = parsed.data;
-    try {
-      return await processTicket(deps, tenantId, ticketId);
-    } catch (err) {
-      const waitMs =
-        err instanceof RateLimitedError
-          ? err.retryAfterMs
-          : err instanceof ZendeskError && err.retriable && err.retryAfterMs
-            ? err.retryAfterMs
-            : null;
-      if (waitMs !== null && token) {
-        await job.moveToDelayed(Date.now() + waitMs, token);
-        throw new DelayedError();
-      }
-      const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      if (err instanceof UnknownTenantError || (err instanceof ZendeskError && !err.retriable)) {
-        await deps.inbox.markFailed(tenantId, ticketId, reason).catch(() => undefined);
-        throw new UnrecoverableError(reason);
-      }
-      await deps.inbox.recordAttempt(tenantId, ticketId, reason).catch(() => undefined);
-      throw err;
-    }
+    const { tenantId } = parsed.data;
+    const result = await drainTenant(deps, tenantId, opts);
+    if (result.more) await deps.queues.wakeBillingDrains([tenantId]);
+    if (result.retryInMs !== null) await deps.queues.wakeBillingDrains([tenantId], result.retryInMs);
+    return result;
   };
 }

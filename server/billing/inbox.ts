@@ -132,12 +132,62 @@ export class TicketInbox {
     );
   }
 
-  async recordAttempt(tenantId: string, ticketId: number, error: string): Promise<void> {
-    await this.db.query(
-      `UPDATE ticket_events SET attempts = attempts + 1, last_attempt_at = now(), last_error = $3
-        WHERE tenant_id = $1 AND ticket_id = $2 AND status = 'pending'`,
-      [tenantId, ticketId, error.slice(0, 500)],
+  /**
+   * Claims up to `maxEvents` of the tenant's pending events, oldest first, with every other pending event
+   * of their tickets, until `leaseMs` from now; returns the tickets claimed. Rows another claim holds (or
+   * is taking right now: SKIP LOCKED) are left alone, so concurrent workers get different tickets. A ticket
+   * whose new event arrives while it is being processed can be claimed twice: processing is idempotent.
+   */
+  async claim(tenantId: string, maxEvents: number, leaseMs: number): Promise<number[]> {
+    const rows = await this.db.query<{ ticket_id: string }>(
+      `WITH first AS (
+         SELECT ticket_id FROM ticket_events
+          WHERE tenant_id = $1 AND status = 'pending' AND claimed_until <= now()
+          ORDER BY received_at LIMIT $2
+          FOR UPDATE SKIP LOCKED
+       ), claimed AS (
+         SELECT e.event_key FROM ticket_events e
+          WHERE e.tenant_id = $1 AND e.status = 'pending' AND e.claimed_until <= now()
+            AND e.ticket_id IN (SELECT ticket_id FROM first)
+          FOR UPDATE SKIP LOCKED
+       )
+       UPDATE ticket_events e SET claimed_until = now() + $3 * interval '1 millisecond'
+         FROM claimed c WHERE e.tenant_id = $1 AND e.event_key = c.event_key
+       RETURNING e.ticket_id`,
+      [tenantId, maxEvents, leaseMs],
     );
+    return [...new Set(rows.map((r) => Number(r.ticket_id)))];
+  }
+
+  /** Gives claimed tickets back, to be taken again no sooner than `afterMs` from now (a rate limit). */
+  async release(tenantId: string, ticketIds: number[], afterMs: number): Promise<void> {
+    if (ticketIds.length === 0) return;
+    await this.db.query(
+      `UPDATE ticket_events SET claimed_until = now() + $3 * interval '1 millisecond'
+        WHERE tenant_id = $1 AND ticket_id = ANY($2::bigint[]) AND status = 'pending'`,
+      [tenantId, ticketIds, afterMs],
+    );
+  }
+
+  /**
+   * A failed attempt at a ticket: counted, with its error, and the ticket's events wait before anyone
+   * takes them again (0.5 s, doubling per attempt, at most `maxBackoffMs`). Returns that wait.
+   */
+  async recordAttempt(
+    tenantId: string,
+    ticketId: number,
+    error: string,
+    maxBackoffMs = 300_000,
+  ): Promise<number> {
+    const rows = await this.db.query<{ wait_ms: number | string }>(
+      `UPDATE ticket_events SET attempts = attempts + 1, last_attempt_at = now(), last_error = $3,
+              claimed_until = now() + least($4::double precision, 500 * power(2, least(attempts, 30)))
+                                      * interval '1 millisecond'
+        WHERE tenant_id = $1 AND ticket_id = $2 AND status = 'pending'
+       RETURNING least($4::double precision, 500 * power(2, least(attempts - 1, 30))) AS wait_ms`,
+      [tenantId, ticketId, error.slice(0, 500), maxBackoffMs],
+    );
+    return rows.reduce((max, r) => Math.max(max, Number(r.wait_ms)), 0);
   }
 
   /** A failure retrying will not fix (Zendesk refused to show the ticket): kept with its reason, not retried. */
@@ -149,20 +199,19 @@ export class TicketInbox {
     );
   }
 
-  /** Pending events nobody finished recently (Redis lost the job, retries ran out): re-enqueued by the sweep. */
-  async stale(
-    olderThanMs: number,
-    limit = 500,
-  ): Promise<Array<{ tenantId: string; ticketId: number; eventKey: string }>> {
-    const rows = await this.db.query<{ tenant_id: string; ticket_id: string; event_key: string }>(
-      `SELECT tenant_id, ticket_id, event_key FROM ticket_events
-        WHERE status = 'pending'
+  /**
+   * Tenants with pending events older than `olderThanMs` that nobody holds (the wake-up was lost with
+   * Redis, a worker died, a backoff has passed): the sweep wakes their drain again.
+   */
+  async stale(olderThanMs: number): Promise<Array<{ tenantId: string; events: number }>> {
+    const rows = await this.db.query<{ tenant_id: string; n: string }>(
+      `SELECT tenant_id, count(*)::text AS n FROM ticket_events
+        WHERE status = 'pending' AND claimed_until <= now()
           AND received_at < now() - ($1::int * interval '1 millisecond')
-          AND (last_attempt_at IS NULL OR last_attempt_at < now() - ($1::int * interval '1 millisecond'))
-        ORDER BY received_at LIMIT $2`,
-      [olderThanMs, limit],
+        GROUP BY tenant_id`,
+      [olderThanMs],
     );
-    return rows.map((r) => ({ tenantId: r.tenant_id, ticketId: Number(r.ticket_id), eventKey: r.event_key }));
+    return rows.map((r) => ({ tenantId: r.tenant_id, events: Number(r.n) }));
   }
 
   async counts(): Promise<Record<string, number>> {

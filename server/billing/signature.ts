@@ -1,4 +1,4 @@
-import crypto from 'node:crypto';
+import crypto, { type KeyObject } from 'node:crypto';
 
 /** Zendesk webhook signatures: base64(HMAC-SHA256(secret, timestamp + raw body)), no separator. */
 
@@ -8,9 +8,13 @@ export const MAX_SIGNATURE_AGE_MS = 5 * 60_000;
 
 export type SignatureProblem = 'missing' | 'stale' | 'mismatch';
 
-export function signZendeskWebhook(secret: string, timestamp: string, rawBody: Buffer | string): string {
+export function signZendeskWebhook(
+  secret: string | KeyObject,
+  timestamp: string,
+  rawBody: Buffer | string,
+): string {
   return crypto
-    .createHmac('sha256', Buffer.from(secret, 'utf8'))
+    .createHmac('sha256', typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret)
     .update(timestamp, 'utf8')
     .update(typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody)
     .digest('base64');
@@ -22,7 +26,7 @@ export function signZendeskWebhook(secret: string, timestamp: string, rawBody: B
  * over "timestamp.body" or over the body alone, and any altered byte all fail the same way.
  */
 export function verifyZendeskSignature(input: {
-  secret: string;
+  secret: string | KeyObject;
   signature: string | undefined;
   timestamp: string | undefined;
   rawBody: Buffer;

@@ -1,39 +1,43 @@
 import type { Logger } from 'pino';
-import type { BillingTicketPayload, Queues } from '../queues/contracts';
+import type { Queues } from '../queues/contracts';
 
 /**
- * Wake-up calls for the billing worker, sent in batches: the events are already durable in the inbox, so
- * a webhook is answered without waiting for Redis, and a burst of deliveries costs one addBulk per tick
- * instead of one per request. What a Redis outage loses, the inbox sweep re-enqueues.
+ * Wake-up calls for the billing worker: one per tenant with new events, at most every `everyMs`. The
+ * events are already durable in the inbox and the worker claims them from there, so a webhook is answered
+ * without waiting for Redis and a burst of deliveries costs one job per tenant, not one per event. Each
+ * call is sent after the events it covers were stored, so the drain it starts sees them; what a Redis
+ * outage loses, the inbox sweep wakes again.
  */
 export class WakeUps {
-  private buffer: BillingTicketPayload[] = [];
-  private scheduled = false;
+  private due = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private last = 0;
 
   constructor(
     private readonly queues: Queues,
     private readonly logger: Logger,
-    private readonly maxBatch = 1000,
+    private readonly everyMs = 250,
   ) {}
 
-  add(p: BillingTicketPayload): void {
-    this.buffer.push(p);
-    if (this.buffer.length >= this.maxBatch) void this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => void this.flush());
-    }
+  add(tenantId: string): void {
+    this.due.add(tenantId);
+    if (this.timer) return;
+    this.timer = setTimeout(() => void this.flush(), Math.max(0, this.last + this.everyMs - Date.now()));
+    this.timer.unref();
   }
 
   async flush(): Promise<void> {
-    this.scheduled = false;
-    const batch = this.buffer.splice(0, this.buffer.length);
-    if (batch.length === 0) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.last = Date.now();
+    const tenants = [...this.due];
+    this.due.clear();
+    if (tenants.length === 0) return;
     try {
-      await this.queues.enqueueBillingTickets(batch);
+      await this.queues.wakeBillingDrains(tenants);
     } catch (err) {
       this.logger.warn(
-        { err: (err as Error).message, events: batch.length },
+        { err: (err as Error).message, tenants: tenants.length },
         'queue unavailable; ticket events left for the sweep',
       );
     }

@@ -1,3 +1,4 @@
+import crypto, { type KeyObject } from 'node:crypto';
 import type { Db } from '../store/db';
 import { newSecret, sameDigest, sha256, type SecretBox } from '../store/crypto';
 
@@ -11,8 +12,26 @@ export interface WebhookSetup {
 
 /** What the webhook endpoint checks a delivery against. */
 export interface WebhookVerifier {
-  bearerHash: string;
-  signingSecret: string;
+  /** Whether the bearer token is the tenant's webhook secret (constant time). */
+  acceptsBearer(token: string): boolean;
+  /** The webhook's signing secret, as an HMAC key. */
+  signingKey: KeyObject;
+}
+
+/**
+ * Checks bearer tokens against the stored hash. The first token that matches is kept (in memory, for as
+ * long as the verifier is cached), so later deliveries compare its bytes in constant time instead of
+ * hashing again; another length fails at once (the secrets' length is not the secret).
+ */
+export function bearerCheck(bearerHash: string): (token: string) => boolean {
+  let known: Buffer | undefined;
+  return (token) => {
+    const given = Buffer.from(token, 'utf8');
+    if (known) return given.length === known.length && crypto.timingSafeEqual(given, known);
+    if (!sameDigest(bearerHash, sha256(token))) return false;
+    known = given;
+    return true;
+  };
 }
 
 interface SetupRow {
@@ -123,7 +142,12 @@ export class WebhookAuthRepo {
     const r = rows[0];
     const value =
       r && r.signing_secret
-        ? { bearerHash: r.webhook_secret_hash, signingSecret: this.box.decrypt(r.signing_secret, tenantId) }
+        ? {
+            acceptsBearer: bearerCheck(r.webhook_secret_hash),
+            signingKey: crypto.createSecretKey(
+              Buffer.from(this.box.decrypt(r.signing_secret, tenantId), 'utf8'),
+            ),
+          }
         : null;
     // Unknown tenant names are cached too (a flood of them must not reach the database), within a bound.
     if (this.cache.size >= 10_000) this.cache.clear();

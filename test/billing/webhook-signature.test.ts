@@ -113,6 +113,28 @@ describe('POST /v1/zendesk/webhooks/:tenant', () => {
     expect(await stored(7003)).toBe('0');
   });
 
+  test('when a good token was seen, then another one of the same length is still refused, and the good one still passes', async () => {
+    const payload = event('solved', 7005, new Date(Date.now() - 60_000));
+    expect((await deliver(h, z, payload)).status).toBe(200);
+    const flipped = z.bearer.slice(0, -1) + (z.bearer.endsWith('A') ? 'B' : 'A');
+    expect((await deliver(h, z, payload, { bearer: flipped })).status).toBe(401);
+    expect((await deliver(h, z, payload, { bearer: `${z.bearer}x` })).status).toBe(401);
+    expect((await deliver(h, z, payload)).body).toEqual({ accepted: 0, duplicates: 1 });
+  });
+
+  test('when the body is over 32 KB, then 413 and nothing is stored; other methods and paths are 404', async () => {
+    const big = { ...event('solved', 7006, new Date()), padding: 'x'.repeat(40_000) };
+    const res = await deliver(h, z, big);
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ error: { code: 'payload_too_large' } });
+    expect(await stored(7006)).toBe('0');
+    const url = `${h.url}/v1/zendesk/webhooks/${h.tenant.tenant}`;
+    expect((await fetch(url)).status).toBe(404);
+    expect((await fetch(`${url}/extra`, { method: 'POST', body: '{}' })).status).toBe(404);
+    // Still answering on the same server after the refusals.
+    expect((await deliver(h, z, event('solved', 7006, new Date()))).status).toBe(200);
+  });
+
   test('when the body is not JSON, then a bad signature is 401 (never parsed) and a good one is 400', async () => {
     const body = '{"event": "solved", oops';
     const ts = new Date().toISOString();
