@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
@@ -107,6 +108,22 @@ function machineTimes(): { idle: number; total: number } {
   }
   return { idle, total };
 }
+
+/**
+ * CPU seconds of the calling thread alone (Linux: /proc/thread-self/stat, read synchronously so on this
+ * thread); null elsewhere. V8's GC helpers and libuv's pool are other threads: the process total has them.
+ */
+export function threadCpuSeconds(): number | null {
+  try {
+    const fields = fs.readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]!.split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    return Number.isFinite(ticks) ? ticks / CLOCK_TICKS_PER_S : null;
+  } catch {
+    return null;
+  }
+}
+/** USER_HZ: 100 on every Linux build Node supports. */
+const CLOCK_TICKS_PER_S = 100;
 
 /** Small deterministic PRNG (mulberry32), so a seed reproduces the same scenario. */
 export function rng(seed: number): () => number {

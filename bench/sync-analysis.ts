@@ -77,6 +77,8 @@ export interface Analysis {
     noTicket: number;
     answeredWithoutVoiceComment: number;
     extraVoiceComments: number;
+    /** Up to three conversations with more than one voice comment, with what their tickets hold (diagnosis). */
+    extraVoiceCommentExamples: Array<{ initialContactId: string; comments: string[] }>;
     mistagged: number;
     ticketsWithoutExternalId: number;
     /** End users created beyond one per distinct caller (two first calls of one number racing). */
@@ -167,6 +169,7 @@ export function analyse(scenario: Scenario, zendesk: ZendeskDouble): Analysis {
   let answeredWithoutVoiceComment = 0;
   let incompleteBecauseUndelivered = 0;
   let extraVoiceComments = 0;
+  const extraVoiceCommentExamples: Array<{ initialContactId: string; comments: string[] }> = [];
   let mistagged = 0;
   let floor = 0;
   for (const conv of conversations) {
@@ -185,7 +188,16 @@ export function analyse(scenario: Scenario, zendesk: ZendeskDouble): Analysis {
       if (undelivered) incompleteBecauseUndelivered++;
       else answeredWithoutVoiceComment++;
     }
-    if (voiceComments > 1) extraVoiceComments++;
+    if (voiceComments > 1 && extraVoiceComments++ < 3)
+      extraVoiceCommentExamples.push({
+        initialContactId: conv.initialContactId,
+        comments: tickets.flatMap((t) =>
+          t.comments.map(
+            (c) =>
+              `${c.created_at} ${c.voice_comment ? `voice ${JSON.stringify(c.voice_comment)} ` : ''}${c.body ?? ''}`,
+          ),
+        ),
+      });
     const expectedTag = conv.answered ? 'concierge_answered' : `concierge_${conv.kind}`;
     if (!tickets.every((t) => t.tags.includes(expectedTag))) mistagged++;
   }
@@ -234,6 +246,7 @@ export function analyse(scenario: Scenario, zendesk: ZendeskDouble): Analysis {
       noTicket,
       answeredWithoutVoiceComment,
       extraVoiceComments,
+      extraVoiceCommentExamples,
       mistagged,
       ticketsWithoutExternalId,
       duplicateRequesters: Math.max(0, endUsers - scenario.stats.uniqueCallers),

@@ -49,6 +49,9 @@ export class Harness {
   abort(): void {
     void this.thread.call('abort').catch(() => undefined);
   }
+  cpuSeconds(): Promise<number | null> {
+    return this.thread.cpuSeconds();
+  }
   async close(): Promise<void> {
     await this.thread.call('close').catch(() => undefined);
     await this.thread.terminate();

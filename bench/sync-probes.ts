@@ -1,5 +1,5 @@
 import type { Worker } from 'bullmq';
-import type { Db, Queryable } from '../server/store/db';
+import type { Db, Queryable, QueryOptions } from '../server/store/db';
 
 /** What the sync benchmark counts inside the service: database statements and contact-sync jobs. */
 
@@ -28,9 +28,9 @@ export function countRoundTrips(db: Db, counter: RoundTrips): void {
     const key = statementKey(sql);
     counter.byStatement[key] = (counter.byStatement[key] ?? 0) + 1;
   };
-  db.query = ((sql: string, params?: unknown[]) => {
+  db.query = ((sql: string, params?: unknown[], options?: QueryOptions) => {
     tally(sql);
-    return query(sql, params);
+    return query(sql, params, options);
   }) as Db['query'];
   db.tx = ((fn: Parameters<Db['tx']>[0]) => {
     counter.count += 2;
@@ -38,9 +38,9 @@ export function countRoundTrips(db: Db, counter: RoundTrips): void {
     return tx((q) =>
       fn({
         exec: (sql) => q.exec(sql),
-        query: ((sql: string, params?: unknown[]) => {
+        query: ((sql: string, params?: unknown[], options?: QueryOptions) => {
           tally(sql);
-          return q.query(sql, params);
+          return q.query(sql, params, options);
         }) as Queryable['query'],
       }),
     );

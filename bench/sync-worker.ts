@@ -36,6 +36,9 @@ export class WorkerThread {
   stats(): Promise<WorkerStats> {
     return this.thread.call('stats');
   }
+  cpuSeconds(): Promise<number | null> {
+    return this.thread.cpuSeconds();
+  }
   async stop(): Promise<void> {
     await this.thread.call('stop').catch(() => undefined);
     await this.thread.terminate();

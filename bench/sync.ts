@@ -15,7 +15,7 @@ import { Harness } from './sync-harness';
 import { addRoundTrips, countRoundTrips, newRoundTrips, watchJobs, type JobStats } from './sync-probes';
 import { WorkerThread } from './sync-worker';
 import { DUPLICATE_SHARE, FAR_SHARE, GAP, MIX, RETURNING_SHARE, WINDOW } from './sync-scenario';
-import { distribution, probeProcess, round } from './stats';
+import { distribution, probeProcess, round, threadCpuSeconds } from './stats';
 import { deleteKeysWithPrefix } from '../server/queues/redis';
 import { UsageError, intOption } from './usage';
 
@@ -191,6 +191,12 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
     );
 
     const probe = probeProcess();
+    const threadCpu = async () => ({
+      api: threadCpuSeconds(),
+      worker: workerThread ? await workerThread.cpuSeconds() : null,
+      harness: await harness!.cpuSeconds(),
+    });
+    const threads0 = await threadCpu();
     const send = await harness.send(api.url!, tenant.ingestKey, opts.rate);
     progress(`sent in ${send.sendSeconds.toFixed(1)} s; waiting for the inbox to drain`);
 
@@ -215,6 +221,7 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
     if (interrupted.signal.aborted) throw new Error('interrupted before the benchmark finished');
     const drainSeconds = (Date.now() - drainStart) / 1000;
     await sleep(300); // a request already on the wire still lands in the double's log
+    const threads1 = await threadCpu();
     const proc = probe.stop();
     let jobs = inProcessJobs;
     if (workerThread) {
@@ -310,6 +317,7 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
       process: {
         ...proc,
         cpuMsPerStoredEvent: round((proc.cpuSeconds * 1000) / scenario.stats.events, 2),
+        threadCpuMsPerStoredEvent: threadShares(threads0, threads1, proc.cpuSeconds, scenario.stats.events),
         cpuScope: 'every thread of the process: service, harness (doubles, load generator)',
       },
       targets: TARGETS,
@@ -343,6 +351,34 @@ export async function benchSync(args: string[]): Promise<Record<string, unknown>
       );
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+type ThreadCpu = Record<'api' | 'worker' | 'harness', number | null>;
+
+/**
+ * CPU ms per stored event of each JavaScript thread (`api` runs the worker too when not split), and the
+ * rest of the process (V8's GC and compiler helpers, libuv's pool); null where the platform does not say.
+ */
+function threadShares(
+  before: ThreadCpu,
+  after: ThreadCpu,
+  processSeconds: number,
+  events: number,
+): Record<string, number> | null {
+  const out: Record<string, number> = {};
+  let sum = 0;
+  for (const k of ['api', 'worker', 'harness'] as const) {
+    const a = before[k];
+    const b = after[k];
+    if (a === null || b === null) {
+      if (k === 'worker' && a === null && b === null) continue;
+      return null;
+    }
+    out[k] = round(((b - a) * 1000) / events, 2);
+    sum += b - a;
+  }
+  out.otherThreads = round((Math.max(0, processSeconds - sum) * 1000) / events, 2);
+  return out;
 }
 
 async function dropSchema(url: string, schema: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { Worker, type MessagePort } from 'node:worker_threads';
+import { threadCpuSeconds } from './stats';
 
 /**
  * A tiny request/answer channel to a worker thread running one of the benchmark's TypeScript modules
@@ -45,6 +46,11 @@ export class ThreadClient {
     });
   }
 
+  /** CPU seconds the thread has used so far (null where the platform does not say). */
+  cpuSeconds(): Promise<number | null> {
+    return this.call('threadCpu');
+  }
+
   async terminate(): Promise<void> {
     await this.worker.terminate();
   }
@@ -60,7 +66,8 @@ export function serveThread(
 ): void {
   const progress = (text: string) => port.postMessage({ progress: text } satisfies Message);
   port.on('message', (req: Request) => {
-    handle(req, progress).then(
+    const answer = req.type === 'threadCpu' ? Promise.resolve(threadCpuSeconds()) : handle(req, progress);
+    answer.then(
       (value) => port.postMessage({ id: req.id, ok: true, value } satisfies Message),
       (err: unknown) =>
         port.postMessage({

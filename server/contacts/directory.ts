@@ -32,6 +32,7 @@ export class UserDirectory {
       `SELECT zendesk_user_id FROM zendesk_users WHERE tenant_id = $1 AND kind = $2 AND lookup_key = $3
           AND (zendesk_user_id IS NOT NULL OR resolved_at > now() - interval '1 hour')`,
       [tenantId, kind, lookupKey],
+      { prepared: true },
     );
     if (!rows[0]) return undefined;
     const id = rows[0].zendesk_user_id === null ? null : Number(rows[0].zendesk_user_id);
@@ -49,6 +50,7 @@ export class UserDirectory {
       `INSERT INTO zendesk_users (tenant_id, kind, lookup_key, zendesk_user_id) VALUES ($1, $2, $3, $4)
        ON CONFLICT (tenant_id, kind, lookup_key) DO UPDATE SET zendesk_user_id = EXCLUDED.zendesk_user_id, resolved_at = now()`,
       [tenantId, kind, lookupKey, id],
+      { prepared: true },
     );
     this.remember(`${tenantId}|${kind}|${lookupKey}`, id);
   }

@@ -90,6 +90,7 @@ export class Inbox {
         ),
         source,
       ],
+      { prepared: true },
     );
     const fresh = new Set(inserted.map((r) => r.event_id));
     // The same event twice in one request counts once.

@@ -171,6 +171,7 @@ export class ContactRepo {
               (SELECT json_agg(ev ORDER BY ev.event_time, ev.received_at) FROM ev) AS events,
               EXISTS (SELECT 1 FROM ev WHERE status = 'pending') AS pending`,
       [tenantId, initialContactId, owner, ms],
+      { prepared: true },
     );
     const row = rows[0]!;
     if (!row.pending) return { kind: 'idle' };
@@ -202,6 +203,7 @@ export class ContactRepo {
         WHERE tenant_id = $1 AND initial_contact_id = $2
         RETURNING lease_rerun`,
       params,
+      { prepared: true },
     );
     return { rerun: rows[0]?.lease_rerun ?? false };
   }
@@ -237,6 +239,7 @@ export class ContactRepo {
       `UPDATE contacts SET lease_owner = NULL, lease_until = NULL
         WHERE tenant_id = $1 AND initial_contact_id = $2 AND lease_owner = $3`,
       [tenantId, initialContactId, owner],
+      { prepared: true },
     );
   }
 
@@ -247,6 +250,7 @@ export class ContactRepo {
     await this.db.query(
       `UPDATE contacts SET ${sets.join(', ')}, updated_at = now() WHERE tenant_id = $1 AND initial_contact_id = $2`,
       params,
+      { prepared: true },
     );
   }
 

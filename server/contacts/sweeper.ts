@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import type { Inbox } from './inbox';
-import type { Queues } from '../queues/contracts';
+import { contactSyncJobId, type Queues } from '../queues/contracts';
 
 /**
  * Re-enqueues inbox events no worker finished (Redis restarted empty, a worker died, retries ran out on
- * a long outage). Job ids are deterministic, so an event whose job still exists is not queued twice.
+ * a long outage). Job ids are deterministic, so an event whose job is still waiting or running is not
+ * queued twice.
  */
 export async function sweepInbox(
   inbox: Inbox,
@@ -20,10 +21,14 @@ export async function sweepInbox(
     eventId: e.eventId,
     initialContactId: e.initialContactId,
   }));
-  // A job that exhausted its attempts still holds its id; remove failed leftovers so the retry can be queued.
+  // A finished job keeps its id (BullMQ keeps completed and failed jobs for a while) and would make the
+  // add below a no-op: remove it. Failed: it exhausted its attempts. Completed: it found the conversation
+  // leased by a worker that then died before reading the inbox again, so its event is still pending.
   for (const p of payloads) {
-    const existing = await queue.getJob(`${p.tenantId}|${p.eventId}`);
-    if (existing && (await existing.isFailed())) await existing.remove();
+    const existing = await queue.getJob(contactSyncJobId(p));
+    if (!existing) continue;
+    const state = await existing.getState();
+    if (state === 'completed' || state === 'failed') await existing.remove().catch(() => undefined);
   }
   await queues.enqueueContactSync(payloads, () => false);
   logger.info({ count: stale.length }, 'sweeper re-enqueued unfinished contact events');

@@ -344,7 +344,7 @@ async function converge(
   for (const [i, d] of toWrite.entries()) {
     const note = noteFor(anchor, d, agent?.username, outcome, instanceArn, tenant.connectUrl);
     // A round that died between Zendesk's answer and our record left the leg marked: look before resending.
-    if (record.updateAttemptLegs.includes(d.contactId) && (await alreadyOnTicket(zd, ticketId, note))) {
+    if (record.updateAttemptLegs.includes(d.contactId) && (await endAlreadyOnTicket(zd, ticketId, d))) {
       log.warn({ ticketId }, 'final update of an interrupted attempt is already on the ticket; not resent');
     } else {
       await deps.contacts.patch(tenant.id, record.initialContactId, { addUpdateAttemptLegs: [d.contactId] });
@@ -373,12 +373,16 @@ async function converge(
   };
 }
 
-/** Whether the ticket already holds this exact internal note (Zendesk may reflow its whitespace). */
-async function alreadyOnTicket(zd: ZendeskApi, ticketId: number, note: string): Promise<boolean> {
-  const norm = (t: string) => t.replace(/\s+/g, ' ').trim();
-  const want = norm(note);
+/**
+ * Whether the ticket already holds this leg's end: an internal note that names the leg's contact id and
+ * its end. Not the exact text: what Connect answers can fill in between two attempts (queue, disconnect
+ * reason), so a note written by an interrupted attempt may differ from the one this attempt would write.
+ */
+async function endAlreadyOnTicket(zd: ZendeskApi, ticketId: number, leg: ContactDetails): Promise<boolean> {
   const comments = await zd.listTicketComments(ticketId, { priority: 'deferrable' });
-  return (comments ?? []).some((c) => !c.public && c.body !== undefined && norm(c.body) === want);
+  return (comments ?? []).some(
+    (c) => !c.public && c.body !== undefined && c.body.includes(leg.contactId) && /^Ended: /m.test(c.body),
+  );
 }
 
 const ORDER: ContactState[] = ['initiated', 'queued', 'connected', 'ended'];

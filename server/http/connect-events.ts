@@ -1,4 +1,4 @@
-import express, { Router, type Request } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { parseContactEvents } from '../connect/events';
 import type { Inbox } from '../contacts/inbox';
@@ -15,6 +15,8 @@ export interface ConnectEventsDeps {
   metrics: Metrics;
   logger: Logger;
   bodyLimit: string;
+  /** Sets (and returns) the request id the error handler logs with; the access log is not on this route. */
+  requestId?: (req: Request, res: Response) => string;
 }
 
 const LIVE_EVENTS = new Set(['CONNECTED_TO_AGENT', 'INITIATED', 'QUEUED', 'CONNECTED_TO_SYSTEM']);
@@ -57,11 +59,21 @@ async function authenticate(req: Request, tenants: TenantRepo): Promise<Tenant> 
  */
 export function connectEventsRouter(deps: ConnectEventsDeps): Router {
   const router = Router();
+  // No access log on this route (hundreds of deliveries a second): a refusal is worth a line instead.
+  const refused = (req: Request, err: unknown) => {
+    deps.metrics.intake.inc({ outcome: 'rejected' });
+    if (err instanceof AppError && err.status < 500)
+      deps.logger.info({ reqId: req.id, code: err.code, status: err.status }, 'contact events refused');
+    return err;
+  };
   router.post(
     '/v1/connect/events',
-    (req, _res, next) => {
+    (req, res, next) => {
+      if (deps.requestId) req.id = deps.requestId(req, res);
       if (!req.is('application/json')) {
-        next(new AppError('unsupported_media_type', 'Content-Type must be application/json', 415));
+        next(
+          refused(req, new AppError('unsupported_media_type', 'Content-Type must be application/json', 415)),
+        );
         return;
       }
       next();
@@ -71,25 +83,24 @@ export function connectEventsRouter(deps: ConnectEventsDeps): Router {
         res.locals.tenant = await authenticate(req, deps.tenants);
         next();
       } catch (err) {
-        deps.metrics.intake.inc({ outcome: 'rejected' });
-        next(err);
+        next(refused(req, err));
       }
     },
     express.json({ limit: deps.bodyLimit, strict: true, type: 'application/json' }),
     async (req, res) => {
       const tenant = res.locals.tenant as Tenant;
       const parsed = parseContactEvents(req.body);
-      if (!parsed.ok) {
-        deps.metrics.intake.inc({ outcome: 'rejected' });
-        throw new BadRequestError('Invalid contact event', parsed.errors, 'invalid_event');
-      }
+      if (!parsed.ok)
+        throw refused(req, new BadRequestError('Invalid contact event', parsed.errors, 'invalid_event'));
       if (tenant.connectInstanceArn) {
         const foreign = parsed.events.findIndex((e) => e.instanceArn !== tenant.connectInstanceArn);
         if (foreign >= 0) {
-          deps.metrics.intake.inc({ outcome: 'rejected' });
-          throw new ForbiddenError(
-            `Event ${foreign} belongs to Connect instance ${parsed.events[foreign]!.instanceArn}, not this tenant's`,
-            'instance_mismatch',
+          throw refused(
+            req,
+            new ForbiddenError(
+              `Event ${foreign} belongs to Connect instance ${parsed.events[foreign]!.instanceArn}, not this tenant's`,
+              'instance_mismatch',
+            ),
           );
         }
       }

@@ -50,17 +50,15 @@ export const sentimentPollJobId = (p: SentimentPollPayload): string => `poll|${p
 export const sentimentFinalJobId = (p: SentimentFinalPayload): string =>
   `final|${p.tenantId}|${p.initialContactId}`;
 
-/** billing-ticket: bring one ticket's resolution ledger up to date (the event key only names the job). */
-export const billingTicketPayload = z.object({
-  tenantId: z.string().min(1),
-  ticketId: z.number().int().positive(),
-  eventKey: z.string().min(1).max(200),
-});
-export type BillingTicketPayload = z.infer<typeof billingTicketPayload>;
+/**
+ * billing-ticket: a wake-up call to drain one tenant's ticket event inbox (the events and which of them
+ * are pending are in Postgres; the worker claims tickets from there). Jobs of the earlier one-job-per-event
+ * shape ({ tenantId, ticketId, eventKey }) parse too, as a wake-up for their tenant.
+ */
+export const billingDrainPayload = z.object({ tenantId: z.string().min(1) });
+export type BillingDrainPayload = z.infer<typeof billingDrainPayload>;
 /** billing-cycle: sweep, check due resolutions, export usage; every tenant (scheduled) or one. */
 export const billingCyclePayload = z.object({ tenantId: z.string().min(1).optional() });
-export const billingTicketJobId = (p: BillingTicketPayload): string =>
-  `${p.tenantId}|${p.eventKey.replace(/:/g, '|')}`;
 
 /** knowledge-gaps: one tenant's analysis run; without runId (the weekly schedule) a run is started or joined. */
 export const knowledgeGapsPayload = z.object({
@@ -152,13 +150,20 @@ export class Queues {
     });
   }
 
-  async enqueueBillingTickets(payloads: BillingTicketPayload[]): Promise<void> {
-    if (payloads.length === 0) return;
+  /**
+   * Wakes the billing worker for these tenants (now, or after `delayMs`). Every call is a new job: one
+   * that finds nothing left to claim ends at once, so a wake-up is never lost to one still running.
+   */
+  async wakeBillingDrains(tenantIds: string[], delayMs = 0): Promise<void> {
+    if (tenantIds.length === 0) return;
     await this.get(QUEUES.billingTicket).addBulk(
-      payloads.map((p) => ({
-        name: 'ticket',
-        data: billingTicketPayload.parse(p),
-        opts: { jobId: billingTicketJobId(p) },
+      tenantIds.map((tenantId) => ({
+        name: 'drain',
+        data: billingDrainPayload.parse({ tenantId }),
+        opts: {
+          ...(delayMs > 0 ? { delay: delayMs } : {}),
+          removeOnComplete: { age: 3600, count: 1000 },
+        },
       })),
     );
   }

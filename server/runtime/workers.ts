@@ -38,7 +38,12 @@ export async function startWorkers(
     [QUEUES.reconcile]: reconcileProcessor({ ...ctx, windowMs: ctx.config.CONCIERGE_RECONCILE_EVERY_MS * 3 }),
     [QUEUES.helpCenterSync]: helpCenterSyncProcessor({ ...ctx, zendeskFor: (t) => ctx.zendeskFor(t) }),
     [QUEUES.sentimentPoll]: sentimentPollProcessor(ctx.sentiment),
-    [QUEUES.billingTicket]: billingTicketProcessor(ctx.billing.processDeps()),
+    [QUEUES.billingTicket]: billingTicketProcessor({
+      ...ctx.billing.processDeps(),
+      queues: ctx.queues,
+      concurrency: ctx.config.CONCIERGE_WORKER_CONCURRENCY,
+      drain: { leaseMs: Math.max(60_000, 2 * ctx.config.CONCIERGE_JOB_LOCK_MS) },
+    }),
     [QUEUES.billingCycle]: billingCycleProcessor(ctx),
     [QUEUES.knowledgeGaps]: knowledgeGapsProcessor({ ...ctx, zendeskFor: (t) => ctx.zendeskFor(t) }),
     [QUEUES.tenantLifecycle]: tenantLifecycleProcessor(ctx),

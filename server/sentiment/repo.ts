@@ -404,7 +404,7 @@ export class SentimentRepo {
          origin_at = COALESCE(l.origin_at, EXCLUDED.origin_at),
          poll_started_at = COALESCE(l.poll_started_at, EXCLUDED.poll_started_at),
          ended_at = COALESCE(l.ended_at, EXCLUDED.ended_at)
-       RETURNING *`,
+       RETURNING ${LEG_COLUMNS}`,
       [
         tenantId,
         leg.contactId,
@@ -415,6 +415,7 @@ export class SentimentRepo {
         leg.startPolling,
         leg.ended,
       ],
+      { prepared: true },
     );
     return toLeg(rows[0]!);
   }
@@ -591,6 +592,7 @@ export class SentimentRepo {
          SET ended_at = COALESCE(s.ended_at, now()), final_due_at = COALESCE(s.final_due_at, EXCLUDED.final_due_at)
        RETURNING final_due_at`,
       [tenantId, initialContactId, dueAt],
+      { prepared: true },
     );
     return new Date(rows[0]!.final_due_at).getTime();
   }
@@ -739,6 +741,10 @@ const toState = (r: RawState): ConversationState => ({
   finalWrittenAt: r.final_written_at === null ? null : new Date(r.final_written_at).toISOString(),
   final: typeof r.final === 'string' ? (JSON.parse(r.final) as FinalSentiment) : r.final,
 });
+
+/** LegRow's columns: spelled out, so the upsert can be a prepared statement (see QueryOptions). */
+const LEG_COLUMNS = `tenant_id, contact_id, initial_contact_id, instance_arn, channel, origin_at, poll_started_at,
+  next_token, polls, last_segment_at, interval_ms, ended_at, stream_seen_at, stopped_at, stop_reason`;
 
 interface LegRow {
   tenant_id: string;

@@ -52,6 +52,7 @@ if tonumber(ARGV[1]) >= v then
 end
 return 0`;
 const ANALYSED_CHANNELS = new Set(['VOICE', 'CHAT']);
+const POST_CALL_SENDER_TTL_MS = 60_000;
 
 /**
  * Live sentiment as a use case: segments in (polled or streamed), a timeline and trend out to the
@@ -60,6 +61,7 @@ const ANALYSED_CHANNELS = new Set(['VOICE', 'CHAT']);
 export class SentimentService {
   readonly log: Logger;
   private readonly inflight = new Map<string, Promise<SentimentSummary | null>>();
+  private readonly postCallSenders = new Map<string, { value: boolean; until: number }>();
 
   constructor(readonly deps: SentimentDeps) {
     this.log = deps.logger.child({ module: 'sentiment' });
@@ -278,7 +280,13 @@ export class SentimentService {
       if (Number.isFinite(at)) leg.firstAt = Math.min(leg.firstAt ?? at, at);
       legs.set(e.contactId, leg);
     }
-    const moved = await this.deps.repo.rehome(tenantId, initialContactId, [...legs.keys()]);
+    // Only a leg other than the initial one can have rows filed under another conversation (a leg not yet
+    // known stands for itself, see conversationOf): a single-leg call moves nothing and costs no statement.
+    const moved = await this.deps.repo.rehome(
+      tenantId,
+      initialContactId,
+      [...legs.keys()].filter((id) => id !== initialContactId),
+    );
     let analysed = false;
     for (const [contactId, leg] of legs) {
       if (!ANALYSED_CHANNELS.has(leg.channel) || !leg.connected) continue;
@@ -298,7 +306,7 @@ export class SentimentService {
     if (moved.length) await this.refresh(tenantId, [initialContactId]);
     const over = legs.size > 0 && [...legs.values()].every((l) => l.ended);
     if (over && (analysed || (await this.deps.repo.hasLegs(tenantId, initialContactId)))) {
-      const wait = (await this.deps.repo.tenantSendsPostCall(tenantId))
+      const wait = (await this.sendsPostCall(tenantId))
         ? this.deps.options.postCallWaitMs
         : this.deps.options.timelineGraceMs;
       const due = await this.deps.repo.markEnded(tenantId, initialContactId, new Date(Date.now() + wait));
@@ -307,6 +315,20 @@ export class SentimentService {
         Math.max(0, due - Date.now()),
       );
     }
+  }
+
+  /**
+   * Whether the tenant's Contact Lens sends post-call analysis (any in 30 days), asked of the database at
+   * most once a minute per tenant: every ended conversation needs it. A tenant whose first post-call
+   * output arrives meanwhile still gets its final brought forward by recordPostCallAnalysis.
+   */
+  private async sendsPostCall(tenantId: string): Promise<boolean> {
+    const hit = this.postCallSenders.get(tenantId);
+    if (hit && hit.until > Date.now()) return hit.value;
+    const value = await this.deps.repo.tenantSendsPostCall(tenantId);
+    if (this.postCallSenders.size > 10_000) this.postCallSenders.clear();
+    this.postCallSenders.set(tenantId, { value, until: Date.now() + POST_CALL_SENDER_TTL_MS });
+    return value;
   }
 
   // --- after the call -----------------------------------------------------------------------

@@ -49,6 +49,8 @@ export interface CallScript {
   phone: string;
   /** Events in the order they happened. */
   events: Record<string, unknown>[];
+  /** What the Connect double answers for each leg, as stored (change and put again to alter it). */
+  contacts: ContactDetails[];
 }
 
 /**
@@ -62,6 +64,11 @@ export function scriptCall(
   agentUserId = 'agent-1',
 ): CallScript {
   const arn = connect.instanceArn;
+  const contacts: ContactDetails[] = [];
+  const put = (c: ContactDetails) => {
+    contacts.push(c);
+    connect.putContact(c);
+  };
   const start = Date.now() - 120_000;
   const at = (s: number) => new Date(start + s * 1000).toISOString();
   const first = randomUUID();
@@ -84,13 +91,13 @@ export function scriptCall(
 
   events.push(ev(first, 'INITIATED', 0));
   if (kind === 'self_service') {
-    connect.putContact({ ...base, disconnectTimestamp: at(60), disconnectReason: 'CUSTOMER_DISCONNECT' });
+    put({ ...base, disconnectTimestamp: at(60), disconnectReason: 'CUSTOMER_DISCONNECT' });
     events.push(ev(first, 'DISCONNECTED', 60));
   } else if (kind === 'abandoned') {
-    connect.putContact({ ...base, disconnectTimestamp: at(90), disconnectReason: 'CUSTOMER_DISCONNECT' });
+    put({ ...base, disconnectTimestamp: at(90), disconnectReason: 'CUSTOMER_DISCONNECT' });
     events.push(ev(first, 'QUEUED', 5), ev(first, 'DISCONNECTED', 90));
   } else if (kind === 'answered') {
-    connect.putContact({
+    put({
       ...base,
       agentId: agentUserId,
       connectedToAgentTimestamp: at(10),
@@ -105,7 +112,7 @@ export function scriptCall(
     );
   } else {
     const second = randomUUID();
-    connect.putContact({
+    put({
       ...base,
       agentId: agentUserId,
       connectedToAgentTimestamp: at(10),
@@ -113,7 +120,7 @@ export function scriptCall(
       disconnectReason: 'TRANSFER',
       nextContactIds: [second],
     });
-    connect.putContact({
+    put({
       ...base,
       contactId: second,
       previousContactId: first,
@@ -133,5 +140,5 @@ export function scriptCall(
       ev(second, 'DISCONNECTED', 110),
     );
   }
-  return { initialContactId: first, kind, phone, events };
+  return { initialContactId: first, kind, phone, events, contacts };
 }

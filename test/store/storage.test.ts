@@ -30,6 +30,24 @@ describe.each(backends())('storage on %s', (kind) => {
   });
   afterEach(() => t.drop());
 
+  test('when prepared statements run concurrently on the pool and in a transaction, then each call gets its own values', async () => {
+    const sum = 'SELECT $1::int + $2::int AS n';
+    const label = 'SELECT $1::text || $2::text AS s';
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        i % 2
+          ? t.db.query<{ n: number }>(sum, [i, 1], { prepared: true }).then((r) => r[0]!.n)
+          : t.db.query<{ s: string }>(label, [`a${i}`, 'b'], { prepared: true }).then((r) => r[0]!.s),
+      ),
+    );
+    expect(results).toEqual(Array.from({ length: 40 }, (_, i) => (i % 2 ? i + 1 : `a${i}b`)));
+    const inTx = await t.db.tx(async (q) => [
+      (await q.query<{ n: number }>(sum, [2, 3], { prepared: true }))[0]!.n,
+      (await q.query<{ n: number }>(sum, [4, 5], { prepared: true }))[0]!.n,
+    ]);
+    expect(inTx).toEqual([5, 9]);
+  });
+
   test('when migrations run twice, then the second run applies nothing', async () => {
     expect(await migrate(t.db)).toEqual([]);
     const rows = await t.db.query<{ version: string }>('SELECT version FROM schema_migrations');

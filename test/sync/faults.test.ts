@@ -124,6 +124,30 @@ describe('exactly one ticket per contact under faults', () => {
     expect(ticket!.comments.filter((c) => c.voice_comment)).toHaveLength(1);
   });
 
+  test('when the answer to the final update is lost and Connect has filled in more of the contact before the retry, then the retry still finds the first update and writes no second voice comment', async () => {
+    h = await startHarness();
+    h.zendesk.failNext(1, 'network', { kind: 'ticket_update', afterApply: true });
+    const call = scriptCall(h.connect, 'answered', '+14155550211');
+    await h.post(call.events.slice(0, 3));
+    await h.until(() => ticketsFor(h, call.initialContactId).length === 1);
+    await h.until(async () => (await pending(h)) === 0);
+    await h.post(call.events[3]);
+    // As soon as the update went out (its answer lost), Connect's record changes its disconnect reason: the note the
+    // retry would write differs from the one already on the ticket.
+    await h.until(() => {
+      if (!h.zendesk.requests.some((r) => r.kind === 'ticket_update')) return false;
+      h.connect.putContact({ ...call.contacts[0]!, disconnectReason: 'CUSTOMER_DISCONNECT' });
+      return true;
+    });
+    await h.until(async () => (await pending(h)) === 0, 30_000);
+    const [ticket] = ticketsFor(h, call.initialContactId);
+    expect(h.zendesk.requests.filter((r) => r.kind === 'ticket_update').map((r) => r.status)).toEqual([
+      'network',
+    ]);
+    expect(ticket!.comments.filter((c) => c.voice_comment)).toHaveLength(1);
+    expect(ticket!.comments.some((c) => c.body?.includes('CUSTOMER_DISCONNECT'))).toBe(false);
+  });
+
   test('when a create times out at the network, then the retry with the same Idempotency-Key returns the first ticket', async () => {
     h = await startHarness();
     h.zendesk.failNext(1, 'network', { kind: 'voice_ticket_create' });
@@ -154,6 +178,39 @@ describe('exactly one ticket per contact under faults', () => {
     try {
       await h.until(async () => (await pending(h)) === 0, 20_000);
       for (const c of calls) expect(ticketsFor(h, c.initialContactId)).toHaveLength(1);
+    } finally {
+      await workers.close();
+    }
+  });
+
+  test('when a worker dies holding a conversation after the other jobs for it were turned away, then the sweeper runs them again once its lease expires', async () => {
+    h = await startHarness({ queues: [] });
+    const call = scriptCall(h.connect, 'answered', '+14155550210');
+    await h.post(call.events);
+    // A worker took the conversation and was SIGKILLed: its lease stands until it expires, nobody releases it.
+    const held = await h.running.ctx.contacts.acquire(
+      h.tenant.tenant,
+      call.initialContactId,
+      'dead-worker',
+      3000,
+    );
+    expect(held.kind).toBe('leased');
+
+    const workers = await startWorkers(h.running.ctx, h.running.redis.url, ['contact-sync']);
+    try {
+      const queue = h.running.ctx.queues.get('contact-sync');
+      // Every job finds the lease taken and ends at once (the holder was to read the inbox again).
+      await h.until(
+        async () => (await queue.getJobCounts('completed')).completed === call.events.length,
+        10_000,
+      );
+      expect(ticketsFor(h, call.initialContactId)).toHaveLength(0);
+      expect(await pending(h)).toBe(call.events.length);
+
+      await h.until(async () => (await pending(h)) === 0, 20_000);
+      const tickets = ticketsFor(h, call.initialContactId);
+      expect(tickets).toHaveLength(1);
+      expect(tickets[0]!.comments.filter((x) => x.voice_comment)).toHaveLength(1);
     } finally {
       await workers.close();
     }

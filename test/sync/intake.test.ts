@@ -42,6 +42,19 @@ describe('POST /v1/connect/events', () => {
     expect(await rows()).toBe(before);
   });
 
+  test("when a delivery is refused, then its answer carries a request id (the caller's own when it sent one)", async () => {
+    const e = envelope(h.connect.instanceArn, { contactId: 'rid-1', eventType: 'INITIATED' });
+    const mine = await raw(JSON.stringify(e), {
+      'content-type': 'application/json',
+      'x-request-id': 'eventbridge-rid-1',
+    });
+    expect(mine.status).toBe(401);
+    expect(mine.headers.get('x-request-id')).toBe('eventbridge-rid-1');
+    const fresh = await raw('id=1', { 'content-type': 'text/plain' });
+    expect(fresh.status).toBe(415);
+    expect(fresh.headers.get('x-request-id')).toMatch(/^[\w-]{8,}$/);
+  });
+
   test('when the body is not JSON, then 400 invalid_json; when it is not declared JSON, then 415', async () => {
     const auth = { authorization: `Bearer ${h.tenant.ingestKey}` };
     const bad = await raw('{"id": ', { ...auth, 'content-type': 'application/json' });
