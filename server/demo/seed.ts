@@ -6,6 +6,7 @@ import { setupWebhooks } from '../billing/setup';
 import { syncHelpCenter } from '../helpcenter/sync';
 import type { Context } from '../runtime/context';
 import type { CreatedTenant } from '../tenants/repo';
+import { ZendeskError } from '../zendesk/types';
 import { HIDDEN_INTENTS, buildArticles, buildTickets, loadRows } from './corpus';
 
 /** The demo account: one Zendesk, one Connect instance, the agent who watches the replay. */
@@ -114,7 +115,18 @@ export async function seedDemo(
   );
   const articles = buildArticles(rows, HIDDEN_INTENTS);
   for (const { value } of articles) zendesk.putArticle(value);
-  await syncHelpCenter(ctx.helpCenter, zd, tenant.tenant, logger);
+  // On a busy machine the first call after a long start can meet a reset keep-alive socket: a retriable
+  // error (nothing was written), so the demo tries again instead of stopping.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await syncHelpCenter(ctx.helpCenter, zd, tenant.tenant, logger);
+      break;
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof ZendeskError && err.retriable)) throw err;
+      logger.warn({ attempt, err: err.message }, 'demo Help Center sync failed; retrying');
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
 
   // History: solved tickets answered by a few agents, covered and uncovered topics alike.
   const historyAgents = ['Robin', 'Kim', 'Ana'].map((first) =>

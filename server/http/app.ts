@@ -2,18 +2,20 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../store/db';
 import type { Inbox } from '../contacts/inbox';
 import type { ContactRepo } from '../contacts/repo';
 import { ALL_QUEUES, type Queues } from '../queues/contracts';
+import { waitForRedis } from '../queues/redis';
 import type { Tenant, TenantRepo } from '../tenants/repo';
 import type { ZendeskApi } from '../zendesk/types';
 import type { Metrics } from '../metrics';
 import { connectEventsRouter } from './connect-events';
 import { appRouter } from './app-routes';
-import { webhookRouter } from './webhook-routes';
+import { webhookIntake } from './webhook-routes';
 import { billingRouter } from './billing-routes';
 import type { Billing } from '../billing/service';
 import { liveRouter } from './live-routes';
@@ -70,21 +72,31 @@ const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
     new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref()),
   ]);
 
+/** The caller's x-request-id when it is a plain token, else a new one; echoed in the response. */
+export function requestId(req: IncomingMessage, res: ServerResponse): string {
+  const incoming = req.headers['x-request-id'];
+  const id = typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+  res.setHeader('x-request-id', id);
+  return id;
+}
+
 /** Builds the express app; never listens (index/runtime does), so tests drive it with supertest. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 1);
+  // Zendesk's webhook deliveries come first: machine-to-machine, thousands a second at peak (billing
+  // bench). They need neither helmet's browser headers nor an access-log line each: deliveries are
+  // counted in /metrics and a refused or failed one is logged with its request id by the error handler.
+  if (deps.billing) app.use(webhookIntake({ ...deps, billing: deps.billing, requestId }));
+  // Amazon Connect's contact events (EventBridge API destination) likewise: hundreds a second per busy
+  // instance, counted in /metrics; a refused one is logged with its request id and reason.
+  app.use(connectEventsRouter({ ...deps, requestId }));
   app.use(helmet());
   app.use(
     pinoHttp({
       logger: deps.logger,
-      genReqId: (req, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
+      genReqId: requestId,
       autoLogging: {
         ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics',
       },
@@ -106,7 +118,13 @@ export function createApp(deps: AppDeps): Express {
     };
     const [database, redis] = await Promise.all([
       check(() => deps.db.ping(), 'database'),
-      check(() => deps.redis.ping(), 'redis'),
+      // A connection still being (re)established is given the probe's budget to become ready: "connecting"
+      // is not "down", and the producer connection has no offline queue to hide it.
+      check(async () => {
+        if (deps.redis.status !== 'ready' && deps.redis.status !== 'end')
+          await waitForRedis(deps.redis, 2000);
+        return deps.redis.ping();
+      }, 'redis'),
     ]);
     const ok = database === 'ok' && redis === 'ok';
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { database, redis } });
@@ -138,9 +156,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   if (deps.adminToken) app.use(adminQueuesRouter({ queues: deps.queues, adminToken: deps.adminToken }));
-  app.use(connectEventsRouter(deps));
   if (deps.install) app.use(installRouter({ ...deps, install: deps.install }));
-  if (deps.billing) app.use(webhookRouter({ ...deps, billing: deps.billing }));
   // Article bodies a reviewer edited are larger than anything else the app sends.
   app.use('/v1/app/knowledge', express.json({ limit: '512kb' }));
   app.use('/v1/app', express.json({ limit: '16kb' }));
