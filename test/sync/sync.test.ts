@@ -1,5 +1,6 @@
 import { envelope, scriptCall } from '../helpers/calls';
 import { startHarness, type Harness } from '../helpers/harness';
+import { contactSyncJobId } from '../../server/queues/contracts';
 
 const byExternalId = (h: Harness, id: string) =>
   [...h.zendesk.tickets.values()].filter((t) => t.external_id === id);
@@ -36,6 +37,54 @@ describe('Connect contacts become Zendesk tickets', () => {
       'voice_ticket_create',
       'ticket_update',
     ]);
+  });
+
+  test("when a call starts and queues, then those events wait for the agent's connection (no job of their own) and are done with it", async () => {
+    const call = scriptCall(h.connect, 'answered', '+14155550111');
+    const [initiated, queued, connected] = call.events.map((e) => (e as { id: string }).id);
+    const queue = h.running.ctx.queues.get('contact-sync');
+    const jobOf = (eventId: string) =>
+      queue.getJob(
+        contactSyncJobId({ tenantId: h.tenant.tenant, eventId, initialContactId: call.initialContactId }),
+      );
+    for (const e of call.events.slice(0, 2)) expect((await h.post(e)).status).toBe(202);
+    expect(await jobOf(initiated!)).toBeUndefined();
+    expect(await jobOf(queued!)).toBeUndefined();
+
+    expect((await h.post(call.events[2])).status).toBe(202);
+    expect(await jobOf(connected!)).toBeDefined();
+    await h.until(() => byExternalId(h, call.initialContactId).length === 1);
+    const rows = await h.running.ctx.db.query<{ event_id: string; status: string }>(
+      `SELECT event_id, status FROM contact_events WHERE tenant_id = $1 AND initial_contact_id = $2`,
+      [h.tenant.tenant, call.initialContactId],
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.event_id, r.status]))).toEqual({
+      [initiated!]: 'done',
+      [queued!]: 'done',
+      [connected!]: 'done',
+    });
+    // Late: the call already asked something of Zendesk, so a quiet event now gets a job to finish it.
+    const late = envelope(h.connect.instanceArn, {
+      contactId: call.initialContactId,
+      eventType: 'QUEUED',
+    });
+    expect((await h.post(late)).status).toBe(202);
+    expect(await jobOf(late.id as string)).toBeDefined();
+  });
+
+  test('when a quiet event is never followed by another (its call still live), then the sweeper finishes it', async () => {
+    const call = scriptCall(h.connect, 'answered', '+14155550112');
+    expect((await h.post(call.events[0])).status).toBe(202);
+    const status = async () =>
+      (
+        await h.running.ctx.db.query<{ status: string }>(
+          `SELECT status FROM contact_events WHERE tenant_id = $1 AND event_id = $2`,
+          [h.tenant.tenant, (call.events[0] as { id: string }).id],
+        )
+      )[0]?.status;
+    expect(await status()).toBe('pending');
+    await h.until(async () => (await status()) === 'done', 10_000);
+    expect(byExternalId(h, call.initialContactId)).toHaveLength(0);
   });
 
   test('when a call is abandoned in the queue, then one ticket is created at the end, tagged abandoned, with no screen pop', async () => {
