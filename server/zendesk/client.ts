@@ -1,7 +1,8 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { STATUS_CODES } from 'node:http';
 import { createClient, type ZendeskClientOptions } from 'node-zendesk';
 import type { Logger } from 'pino';
 import type { ZendeskLimiter } from './rate-limit';
+import { headerValue, sendHttp, type RawResponse } from './transport';
 import {
   RateLimitedError,
   ZendeskError,
@@ -64,7 +65,15 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
   const log = opts.logger.child({ module: 'zendesk', tenantId: opts.tenantId });
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const maxWait = { ...DEFAULT_MAX_WAIT_MS, ...opts.maxWaitMs };
-  const exchanges = new AsyncLocalStorage<Exchange>();
+  /**
+   * The exchange of the request being started. node-zendesk calls transportFn synchronously from the
+   * resource method (get/post/put → request → sendRequest → transportFn, no await in between), so send()
+   * hands the exchange over in a variable set just around that call. Cheaper than AsyncLocalStorage,
+   * which in Node 20 puts a hook on every promise of the process; a request that reaches transportFn
+   * without its hand-off (a node-zendesk change that awaits first) fails loudly instead of going out
+   * without its Idempotency-Key.
+   */
+  let handOff: Exchange | undefined;
 
   const auth: ZendeskClientOptions =
     opts.credentials.kind === 'oauth'
@@ -77,35 +86,30 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
     throwOriginalException: true,
     debug: false,
     transportConfig: {
-      // Our fetch: a timeout, the per-request Idempotency-Key, and the status and headers kept for errors.
+      // Ours: node:http with keep-alive, a timeout, the per-request Idempotency-Key, and the status and
+      // headers kept for errors.
       async transportFn(
         uri: string,
         init: { method: string; headers: Record<string, string>; body?: string },
-      ) {
-        const exchange = exchanges.getStore() ?? {};
+      ): Promise<{ res: RawResponse; body: unknown }> {
+        const exchange = handOff;
+        handOff = undefined;
+        if (!exchange) throw new Error('internal: a Zendesk request was started outside send()');
         const headers = { ...init.headers };
         if (exchange.idempotencyKey) headers['Idempotency-Key'] = exchange.idempotencyKey;
         exchange.sent = true;
-        const res = await fetch(uri, {
-          method: init.method,
-          headers,
-          body: init.body,
-          signal: AbortSignal.timeout(timeoutMs),
-          // Never carry credentials to wherever a redirect points.
-          redirect: 'manual',
-        });
-        const text = await res.text();
+        const res = await sendHttp(uri, { method: init.method, headers, body: init.body }, timeoutMs);
         exchange.status = res.status;
-        exchange.retryAfter = res.headers.get('retry-after');
-        exchange.body = parseJson(text);
+        exchange.retryAfter = headerValue(res.headers, 'retry-after');
+        exchange.body = parseJson(res.text);
         return { res, body: exchange.body };
       },
-      responseAdapter({ res, body }: { res: Response; body: unknown }) {
+      responseAdapter({ res, body }: { res: RawResponse; body: unknown }) {
         return {
           json: async () => body ?? {},
           status: res.status,
-          statusText: res.statusText,
-          headers: { get: (name: string) => res.headers.get(name) },
+          statusText: STATUS_CODES[res.status] ?? '',
+          headers: { get: (name: string) => headerValue(res.headers, name) },
         };
       },
     },
@@ -119,7 +123,7 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
     kind: ZendeskRequestKind,
     priority: RequestPriority,
     idempotencyKey: string | undefined,
-    call: () => Promise<unknown>,
+    call: (exchange: Exchange) => Promise<unknown>,
   ): Promise<unknown> {
     if (opts.limiter) {
       try {
@@ -137,7 +141,14 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
     const started = performance.now();
     let outcome: { result: unknown } | { error: unknown };
     try {
-      outcome = { result: await exchanges.run(exchange, call) };
+      let pending: Promise<unknown>;
+      handOff = exchange;
+      try {
+        pending = call(exchange);
+      } finally {
+        handOff = undefined;
+      }
+      outcome = { result: await pending };
     } catch (error) {
       outcome = { error };
     }
@@ -219,9 +230,9 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
     path: Segment[],
   ): Promise<Obj> => {
     let raw: unknown;
-    await send(kind, priority, undefined, async () => {
+    await send(kind, priority, undefined, async (exchange) => {
       const result = await resource.get(path);
-      raw = exchanges.getStore()?.body;
+      raw = exchange.body;
       return result;
     });
     return isObj(raw) ? raw : {};
@@ -601,12 +612,12 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
 
     async createArticle(sectionId, article, options) {
       let raw: unknown;
-      await send('hc_article_create', options.priority, options.idempotencyKey, async () => {
+      await send('hc_article_create', options.priority, options.idempotencyKey, async (exchange) => {
         const r = await tickets.post(['help_center', 'sections', sectionId, 'articles'], {
           article,
           notify_subscribers: false,
         });
-        raw = exchanges.getStore()?.body;
+        raw = exchange.body;
         return r;
       });
       const created = isObj(raw) && isObj(raw.article) ? hcArticle(raw.article) : null;
@@ -623,11 +634,11 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
 
     async updateArticleLabels(articleId, labels, options) {
       let raw: unknown;
-      await send('hc_article_update', options.priority, undefined, async () => {
+      await send('hc_article_update', options.priority, undefined, async (exchange) => {
         const r = await tickets.put(['help_center', 'articles', articleId], {
           article: { label_names: labels },
         });
-        raw = exchanges.getStore()?.body;
+        raw = exchange.body;
         return r;
       });
       return isObj(raw) && isObj(raw.article) ? hcArticle(raw.article) : null;
@@ -770,7 +781,7 @@ function toZendeskError(kind: ZendeskRequestKind, status: number, exchange: Exch
   );
 }
 
-/** Duck-typed: fetch's DOMException and undici's errors come from another realm than `Error` under Jest. */
+/** Duck-typed: errors may come from another realm than `Error` under Jest. */
 function errorFields(err: unknown): { name?: string; message?: string; code?: string } {
   if (!err || typeof err !== 'object') return {};
   const { name, message, code } = err as Record<string, unknown>;
@@ -786,7 +797,7 @@ function errorName(err: unknown): string {
   return name || message ? `${name ?? 'Error'}: ${message ?? ''}` : String(err);
 }
 
-/** fetch's own message is just "fetch failed"; the system error code underneath says what happened. */
+/** The system error code (ECONNREFUSED, …), on the error or its cause, says what happened. */
 function networkReason(err: unknown): string {
   const code = errorFields(err).code ?? errorFields((err as { cause?: unknown } | undefined)?.cause).code;
   return code ? `network error ${code}` : `network error (${errorName(err)})`;

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { Writable } from 'node:stream';
 import nock from 'nock';
 import pino from 'pino';
@@ -257,13 +258,23 @@ describe('createZendeskClient', () => {
   });
 
   it('when the connection fails, then the error is retriable and the request is counted as a network error', async () => {
-    scope.post('/api/v2/tickets.json').replyWithError({ code: 'ECONNRESET', message: 'socket hang up' });
-    const err = await failure(
-      client().createTicket({ comment: { body: 'x', public: false } }, { priority: 'live' }),
-    );
-    expect(err).toMatchObject({ name: 'ZendeskError', status: undefined, retriable: true });
-    expect((err as Error).message).toContain('ECONNRESET');
-    expect(events.map((e) => e.status)).toEqual(['network_error']);
+    // A real socket that the server drops as soon as the request arrives: ECONNRESET, as from a proxy reset.
+    const server = net.createServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      const err = await failure(
+        client({ baseUrl: `http://127.0.0.1:${port}` }).createTicket(
+          { comment: { body: 'x', public: false } },
+          { priority: 'live' },
+        ),
+      );
+      expect(err).toMatchObject({ name: 'ZendeskError', status: undefined, retriable: true });
+      expect((err as Error).message).toContain('ECONNRESET');
+      expect(events.map((e) => e.status)).toEqual(['network_error']);
+    } finally {
+      server.close();
+    }
   });
 
   it('when Zendesk is slower than timeoutMs, then the error is a retriable timeout', async () => {
