@@ -13,7 +13,7 @@ import { waitForRedis } from '../queues/redis';
 import type { Tenant, TenantRepo } from '../tenants/repo';
 import type { ZendeskApi } from '../zendesk/types';
 import type { Metrics } from '../metrics';
-import { connectEventsRouter } from './connect-events';
+import { connectEventsIntake } from './connect-events';
 import { appRouter } from './app-routes';
 import { webhookIntake } from './webhook-routes';
 import { billingRouter } from './billing-routes';
@@ -91,7 +91,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.billing) app.use(webhookIntake({ ...deps, billing: deps.billing, requestId }));
   // Amazon Connect's contact events (EventBridge API destination) likewise: hundreds a second per busy
   // instance, counted in /metrics; a refused one is logged with its request id and reason.
-  app.use(connectEventsRouter({ ...deps, requestId }));
+  app.use(connectEventsIntake({ ...deps, requestId }));
   app.use(helmet());
   app.use(
     pinoHttp({

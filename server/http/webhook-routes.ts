@@ -5,7 +5,8 @@ import type { Billing } from '../billing/service';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyZendeskSignature } from '../billing/signature';
 import { webhookPayloadSchema } from '../billing/types';
 import type { Queues } from '../queues/contracts';
-import { AppError, BadRequestError, UnauthorizedError, UnavailableError } from '../errors';
+import { BadRequestError, UnauthorizedError, UnavailableError } from '../errors';
+import { readBody } from './raw-body';
 import { WakeUps } from '../billing/wakeups';
 
 export interface WebhookRoutesDeps {
@@ -135,23 +136,3 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 };
-
-/** The request body as sent, at most `limit` bytes (more is a 413, without reading the rest). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const tooLarge = () => new AppError('payload_too_large', `Body larger than ${limit} bytes`, 413, undefined);
-  if (Number(req.headers['content-length']) > limit) return Promise.reject(tooLarge());
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) return void chunks.push(chunk);
-      req.off('data', onData);
-      req.pause();
-      reject(tooLarge());
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    req.once('error', reject);
-  });
-}
