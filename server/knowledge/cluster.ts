@@ -1,18 +1,24 @@
-import type { SparseMatrix } from './vectors';
+import { dot, row, type SparseMatrix } from './vectors';
 
 /**
  * Clustering of unit-length sparse vectors without any all-pairs step:
  *  1. leader clustering on a deterministic sample (a ticket joins the most similar leader above the
  *     threshold, else leads a new cluster), candidates found through an inverted index;
  *  2. spherical k-means rounds over every ticket against pruned centroids (top terms only), again
- *     scored through an inverted index, with a leader pass over the tickets nothing matched;
- *  3. merging of clusters whose centroids are close, a last assignment round, and tiny clusters
- *     dissolved into their best neighbour or noise.
- * Each round costs O(tickets × terms per ticket × clusters sharing a term): near-linear in tickets.
+ *     scored through an inverted index, with a leader pass over a sample of the tickets nothing
+ *     matched; clusters below a floor (a share of the tickets) are dissolved after each round;
+ *  3. merging of clusters whose centroids are close, a last assignment round, and small clusters
+ *     dissolved into their best neighbour or noise;
+ *  4. members whose cosine with their cluster's final centroid is low are left as noise.
+ * The thresholds are tight (a ticket joins at cosine 0.5, stays at 0.6): near intents that share
+ * their objects ("create / delete my Gold account") stay apart, as DBSCAN's density keeps them, at the
+ * price of leaving the loosest tickets out. The number of clusters is bounded by the sample and the
+ * floor, not by the number of tickets, so each round costs O(tickets × terms per ticket × clusters
+ * sharing a term): linear in tickets.
  */
 
 export interface ClusterOptions {
-  /** Cosine a ticket needs with a leader or centroid to join it. */
+  /** Cosine a ticket needs with a leader or centroid to join it (defaults: see defaultsFor). */
   threshold?: number;
   /** Cosine between two centroids above which they are merged. */
   mergeThreshold?: number;
@@ -24,6 +30,16 @@ export interface ClusterOptions {
   sampleSize?: number;
   /** Clusters smaller than this are dissolved. */
   minClusterSize?: number;
+  /**
+   * Clusters smaller than this share of the tickets are dissolved too (from the second round on), so
+   * the number of clusters, and with it the cost of a round, does not grow with the number of tickets.
+   */
+  minClusterShare?: number;
+  /**
+   * Cosine a member needs with its cluster's final centroid to stay in it; below, it is noise (as
+   * DBSCAN leaves border points out): clusters stay pure and their centroids say what they are about.
+   */
+  noiseThreshold?: number;
 }
 
 export interface Clustering {
@@ -37,13 +53,37 @@ export interface Clustering {
 export type Progress = (phase: string, done: number, total: number) => void;
 
 const DEFAULTS: Required<ClusterOptions> = {
-  threshold: 0.25,
-  mergeThreshold: 0.4,
+  threshold: 0.5,
+  mergeThreshold: 0.55,
   iterations: 2,
   centroidTerms: 30,
   sampleSize: 20_000,
   minClusterSize: 3,
+  minClusterShare: 1 / 2000,
+  noiseThreshold: 0.6,
 };
+
+/**
+ * Thresholds for few tickets. Among a few hundred tickets, two of the same intent are seldom near
+ * paraphrases, so only loose thresholds group them at all (60 tickets of two intents: the tight ones
+ * leave half of them out and the rest in fragments too small to be a gap); from a few thousand on,
+ * every intent has dense cores and the tight thresholds keep near intents apart.
+ */
+const LOOSE = { threshold: 0.25, mergeThreshold: 0.4, noiseThreshold: 0 };
+const LOOSE_UP_TO = 200;
+const TIGHT_FROM = 2000;
+
+/** The defaults for n tickets: loose up to 200, tight from 2,000, log-linear in between. */
+export function defaultsFor(n: number): Required<ClusterOptions> {
+  const t = Math.min(1, Math.max(0, Math.log(n / LOOSE_UP_TO) / Math.log(TIGHT_FROM / LOOSE_UP_TO)));
+  const mix = (loose: number, tight: number) => Math.round((loose + (tight - loose) * t) * 1000) / 1000;
+  return {
+    ...DEFAULTS,
+    threshold: mix(LOOSE.threshold, DEFAULTS.threshold),
+    mergeThreshold: mix(LOOSE.mergeThreshold, DEFAULTS.mergeThreshold),
+    noiseThreshold: mix(LOOSE.noiseThreshold, DEFAULTS.noiseThreshold),
+  };
+}
 
 /** Inverted index over a fixed set of vectors: feature → (vector, weight) postings. */
 class StaticIndex {
@@ -269,8 +309,8 @@ export function clusterVectors(
   options: ClusterOptions = {},
   progress?: Progress,
 ): Clustering {
-  const o = { ...DEFAULTS, ...options };
   const n = m.rows;
+  const o = { ...defaultsFor(n), ...options };
   const tick = (phase: string, done: number) => progress?.(phase, done, 1);
   const assignment = new Int32Array(n).fill(-1);
 
@@ -287,6 +327,13 @@ export function clusterVectors(
 
   // 2. k-means rounds; after the first, tickets nothing matched get a leader pass of their own
   /** New centroids from the current assignment; cluster ids are compacted in both. */
+  const floor = Math.max(o.minClusterSize, Math.ceil(n * o.minClusterShare));
+  /** Members of clusters below the floor become unassigned (before a recompute). */
+  const dropSmall = () => {
+    const count = new Uint32Array(k);
+    for (let r = 0; r < n; r++) if (assignment[r]! >= 0) count[assignment[r]!]!++;
+    for (let r = 0; r < n; r++) if (assignment[r]! >= 0 && count[assignment[r]!]! < floor) assignment[r] = -1;
+  };
   const recompute = () => {
     const next = centroidsOf(m, assignment, k, o.centroidTerms);
     for (let r = 0; r < n; r++) if (assignment[r]! >= 0) assignment[r] = next.remap[assignment[r]!]!;
@@ -296,16 +343,26 @@ export function clusterVectors(
   for (let it = 0; it < o.iterations; it++) {
     tick('clustering', it / (o.iterations + 2));
     assign(m, new StaticIndex(centroids), o.threshold, assignment);
+    dropSmall();
     if (it === 0) {
       // tickets nothing matched: a leader pass of their own; those like a new leader join it next round
+      // (a spread sample of them, as for the seeds: the number of clusters, and so the cost of every
+      // later round, must not grow with the number of tickets)
       const left: number[] = [];
       for (let r = 0; r < n; r++) if (assignment[r] === -1) left.push(r);
-      const extra = leaders(m, left, o.threshold, Math.ceil(Math.max(1000, n / 10)));
+      const step = Math.max(1, Math.ceil(left.length / (o.sampleSize / 8)));
+      const extra = leaders(
+        m,
+        left.filter((_, i) => i % step === 0),
+        o.threshold,
+        Math.ceil(Math.max(1000, o.sampleSize / 4)),
+      );
       extra.forEach((r, i) => (assignment[r] = k + i));
       k += extra.length;
       if (extra.length && it + 1 === o.iterations) {
         recompute();
         assign(m, new StaticIndex(centroids), o.threshold, assignment);
+        dropSmall();
       }
     }
     recompute();
@@ -334,7 +391,7 @@ export function clusterVectors(
 
   // 4. dissolve tiny clusters into their best neighbour (or noise)
   let final = centroidsOf(m, assignment, k, o.centroidTerms);
-  const small = final.sizes.map((s) => s < o.minClusterSize);
+  const small = final.sizes.map((s) => s < floor);
   if (small.some(Boolean)) {
     const keep = final.remap.map((c) => (c >= 0 && !small[c] ? c : -1));
     for (let r = 0; r < n; r++) assignment[r] = assignment[r]! >= 0 ? keep[assignment[r]!]! : -1;
@@ -355,6 +412,22 @@ export function clusterVectors(
     final = centroidsOf(m, assignment, kept.centroids.rows, o.centroidTerms);
   }
   for (let r = 0; r < n; r++) if (assignment[r]! >= 0) assignment[r] = final.remap[assignment[r]!]!;
+
+  // 5. members far from their cluster's final centroid are noise, not members (DBSCAN's border points)
+  if (o.noiseThreshold > 0) {
+    let dropped = 0;
+    for (let r = 0; r < n; r++) {
+      const c = assignment[r]!;
+      if (c >= 0 && dot(row(m, r), row(final.centroids, c)) < o.noiseThreshold) {
+        assignment[r] = -1;
+        dropped++;
+      }
+    }
+    if (dropped) {
+      final = centroidsOf(m, assignment, final.centroids.rows, o.centroidTerms);
+      for (let r = 0; r < n; r++) if (assignment[r]! >= 0) assignment[r] = final.remap[assignment[r]!]!;
+    }
+  }
   tick('clustering', 1);
   return { assignment, centroids: final.centroids, sizes: final.sizes };
 }

@@ -76,6 +76,8 @@ const DIGITS = /^\p{N}+$/u;
 const LETTERS = /^\p{L}+$/u;
 
 const LANGS = Object.keys(STOPWORDS);
+/** Pool entry between two sentences of one text (never a word id). */
+const SENTENCE_BREAK = 0xffffffff;
 /** word → bit mask of the languages whose stopword list has it. */
 const STOP_MASK = new Map<string, number>();
 LANGS.forEach((lang, i) => {
@@ -121,19 +123,36 @@ export function languageOf(tokens: readonly string[]): string {
   return 'en';
 }
 
-/** Word tokens of a text with their language: stopwords, digits and placeholders removed. */
-export function contentWords(text: string, lang?: string, max = Infinity): { lang: string; words: string[] } {
-  const all = words(text.includes('[') ? text.replace(PLACEHOLDER, ' ') : text);
-  const l = langOf(lang) ?? languageOf(all);
+/** Where a sentence or line ends: no bigram is formed across it ("… my account.\nYou can reach me" → no "account reach"). */
+const BREAK = /[.!?;]+(?=\s|$)|\n/;
+
+/**
+ * Word tokens of a text with their language: stopwords, digits and placeholders removed. `starts`
+ * holds the positions in `words` where a new sentence or line begins (0 excluded).
+ */
+export function contentWords(
+  text: string,
+  lang?: string,
+  max = Infinity,
+): { lang: string; words: string[]; starts: number[] } {
+  const clean = text.includes('[') ? text.replace(PLACEHOLDER, ' ') : text;
+  const segments = clean.split(BREAK).map((seg) => words(seg));
+  const l = langOf(lang) ?? languageOf(segments.length === 1 ? segments[0]! : segments.flat());
   const stop = STOPWORDS[l] ?? STOPWORDS.en!;
   const out: string[] = [];
-  for (const w of all) {
-    if (stop.has(w) || DIGITS.test(w)) continue;
-    if (w.length === 1 && w.charCodeAt(0) < 0x2e80) continue; // single Latin/Cyrillic/… letters
-    out.push(w);
+  const starts: number[] = [];
+  for (const seg of segments) {
     if (out.length >= max) break;
+    if (out.length > 0 && starts[starts.length - 1] !== out.length) starts.push(out.length);
+    for (const w of seg) {
+      if (stop.has(w) || DIGITS.test(w)) continue;
+      if (w.length === 1 && w.charCodeAt(0) < 0x2e80) continue; // single Latin/Cyrillic/… letters
+      out.push(w);
+      if (out.length >= max) break;
+    }
   }
-  return { lang: l, words: out };
+  if (starts[starts.length - 1] === out.length) starts.pop();
+  return { lang: l, words: out, starts };
 }
 
 export interface VectorizerOptions {
@@ -212,13 +231,13 @@ export class Vectorizer {
     if (this.fitted) throw new Error('Vectorizer.add() after fit()');
     this.docBounds.push(this.pool.length);
     const q = contentWords(text);
-    this.pushWords(q.words);
+    this.pushWords(q.words, q.starts);
     this.docBounds.push(this.pool.length);
     const a =
       second && this.opts.secondViewWeight > 0
         ? contentWords(second, undefined, this.opts.secondViewWords)
         : undefined;
-    if (a) this.pushWords(a.words);
+    if (a) this.pushWords(a.words, a.starts);
     this.docLangs.push(this.langId(q.lang));
     this.docLangs.push(this.langId(a?.lang ?? q.lang));
     return this.rowsAdded++;
@@ -233,9 +252,15 @@ export class Vectorizer {
     return id;
   }
 
-  private pushWords(ws: string[]): void {
+  private pushWords(ws: string[], starts: number[]): void {
     this.stamp++;
-    for (const w of ws) {
+    let next = 0;
+    for (let i = 0; i < ws.length; i++) {
+      if (starts[next] === i) {
+        this.pool.push(SENTENCE_BREAK);
+        next++;
+      }
+      const w = ws[i]!;
       let wid = this.wordIds.get(w);
       if (wid === undefined) {
         wid = this.wordList.push(w) - 1;
@@ -380,9 +405,15 @@ export class Vectorizer {
   /** A vector in the fitted question space for any text (an article, a new question). */
   transform(text: string, lang?: string): SparseVector {
     if (!this.fitted) throw new Error('Vectorizer.transform() before fit()');
-    const { lang: l, words: ws } = contentWords(text, lang);
+    const { lang: l, words: ws, starts } = contentWords(text, lang);
     const stems: number[] = [];
-    for (const w of ws) {
+    let next = 0;
+    for (let i = 0; i < ws.length; i++) {
+      if (starts[next] === i) {
+        if (stems.length > 0 && stems[stems.length - 1] !== -1) stems.push(-1);
+        next++;
+      }
+      const w = ws[i]!;
       const known = this.wordIds.get(w);
       const wid = known === undefined ? undefined : (this.typoOf.get(known) ?? known);
       const fromWord = wid === undefined ? -1 : (this.wordToStem[wid] ?? -1);
@@ -442,6 +473,10 @@ export class Vectorizer {
     out.length = 0;
     for (let k = from; k < to; k++) {
       const raw = this.pool.data[k]!;
+      if (raw === SENTENCE_BREAK) {
+        out.push(-1);
+        continue;
+      }
       const wid = this.typoOf.get(raw) ?? raw;
       let sid = this.wordToStem[wid]!;
       if (sid < 0) {
@@ -465,16 +500,17 @@ export class Vectorizer {
 
   /**
    * Counts the features of one text into `tf`: unigrams and adjacent bigrams for questions, unigrams
-   * only for the second view (it keeps a dozen features anyway). Unknown features are skipped unless
-   * learning.
+   * only for the second view (it keeps a dozen features anyway). -1 marks a sentence break: no bigram
+   * spans it. Unknown features are skipped unless learning.
    */
   private features(stems: number[], learn: boolean, view: 0 | 1, tf: TermCounts): void {
     tf.reset();
     for (let k = 0; k < stems.length; k++) {
       const a = stems[k]!;
+      if (a < 0) continue;
       this.bump(a, -1, learn, view, tf);
       const b = stems[k + 1];
-      if (view === 0 && b !== undefined && b !== a) this.bump(a, b, learn, view, tf);
+      if (view === 0 && b !== undefined && b >= 0 && b !== a) this.bump(a, b, learn, view, tf);
     }
   }
 

@@ -8,9 +8,38 @@ import { clusterQuality, gapQuality } from './support/metrics';
  * Quality on labeled data: 4,514 Bitext utterances as Zendesk tickets (responses as agents' answers),
  * articles for 18 intents, 9 hidden. Thresholds are the figures measured when the defaults were
  * chosen, minus a margin (measured → asserted):
- *   clean: precision 1.0 → 0.85, recall 0.667 → 0.55, gap purity 0.955 → 0.85, cluster purity 0.774 → 0.70
- *   noisy: precision 0.966 → 0.85, recall 0.778 → 0.6, gap purity 0.951 → 0.85, cluster purity 0.773 → 0.70
+ *   clean: precision 0.958 → 0.85, recall 0.778 → 0.55, gap purity 1.0 → 0.85, cluster purity 0.944 → 0.88
+ *   noisy: precision 0.958 → 0.85, recall 0.889 → 0.6, gap purity 0.991 → 0.85, cluster purity 0.933 → 0.88
+ * Cluster purity was 0.77 before clusters were made tight (join at cosine 0.5, members below 0.6 of
+ * their centroid left as noise); noise 0.165 / 0.198 → at most 0.3. Account intents that share their
+ * objects ("create / delete / edit / switch my Gold account"): 12 % / 15 % of their clustered tickets
+ * sat in a cluster led by another of them (55 % / 58 % before) → at most 25 %.
  */
+
+const ACCOUNT_INTENTS = ['create_account', 'delete_account', 'edit_account', 'switch_account'];
+
+/** Share of the clustered tickets of `intents` whose cluster is led by another of `intents`. */
+function confusedWithin(assignment: Int32Array, labels: string[], intents: string[]): number {
+  const counts = new Map<number, Map<string, number>>();
+  assignment.forEach((c, r) => {
+    if (c < 0) return;
+    const m = counts.get(c) ?? new Map<string, number>();
+    m.set(labels[r]!, (m.get(labels[r]!) ?? 0) + 1);
+    counts.set(c, m);
+  });
+  const lead = new Map(
+    [...counts].map(([c, m]) => [c, [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0]]),
+  );
+  let clustered = 0;
+  let confused = 0;
+  assignment.forEach((c, r) => {
+    if (c < 0 || !intents.includes(labels[r]!)) return;
+    clustered++;
+    const l = lead.get(c)!;
+    if (l !== labels[r] && intents.includes(l)) confused++;
+  });
+  return clustered ? confused / clustered : 0;
+}
 
 const rows = loadRows();
 
@@ -25,8 +54,10 @@ async function run(noisy: boolean) {
   const clustering = clusterVectors(space.matrix);
   const report = reportGaps(space, articles, clustering);
   const hiddenTotal = labeled.filter((t) => HIDDEN_INTENTS.includes(t.intent)).length;
+  const labels = docs.map((d) => labelOf.get(d.id)!);
   return {
     report,
+    accountConfusion: confusedWithin(clustering.assignment, labels, ACCOUNT_INTENTS),
     gaps: gapQuality(report.gaps, (id) => labelOf.get(id), HIDDEN_INTENTS, hiddenTotal),
     clusters: clusterQuality(
       clustering.assignment,
@@ -45,12 +76,15 @@ describe('knowledge gaps on labeled tickets', () => {
   });
 
   test('when some intents have no article, then those are reported as gaps and covered ones are not', () => {
-    const { gaps, clusters, report } = clean;
-    process.stdout.write(`clean: ${JSON.stringify({ gaps, clusters })}\n`);
+    const { gaps, clusters, report, accountConfusion } = clean;
+    process.stdout.write(`clean: ${JSON.stringify({ gaps, clusters, accountConfusion })}\n`);
     expect(gaps.precision).toBeGreaterThanOrEqual(0.85);
     expect(gaps.recall).toBeGreaterThanOrEqual(0.55);
     expect(gaps.gapPurity).toBeGreaterThanOrEqual(0.85);
-    expect(clusters.purity).toBeGreaterThanOrEqual(0.7);
+    expect(clusters.purity).toBeGreaterThanOrEqual(0.88);
+    expect(clusters.noise).toBeLessThanOrEqual(0.3);
+    // near intents that share their objects are kept apart
+    expect(accountConfusion).toBeLessThanOrEqual(0.25);
     // the intents with the most distinct wording are always found
     for (const intent of [
       'recover_password',
@@ -73,12 +107,15 @@ describe('knowledge gaps on labeled tickets', () => {
   });
 
   test('when tickets carry signatures, quoted replies, personal data, typos and other languages, then quality holds', async () => {
-    const { gaps, clusters, report } = await run(true);
-    process.stdout.write(`noisy: ${JSON.stringify({ gaps, clusters })}\n`);
+    const { gaps, clusters, report, accountConfusion } = await run(true);
+    process.stdout.write(`noisy: ${JSON.stringify({ gaps, clusters, accountConfusion })}\n`);
     expect(gaps.precision).toBeGreaterThanOrEqual(0.85);
     expect(gaps.recall).toBeGreaterThanOrEqual(0.6);
     expect(gaps.gapPurity).toBeGreaterThanOrEqual(0.85);
-    expect(clusters.purity).toBeGreaterThanOrEqual(0.7);
+    expect(clusters.purity).toBeGreaterThanOrEqual(0.88);
+    expect(clusters.noise).toBeLessThanOrEqual(0.3);
+    // near intents that share their objects are kept apart
+    expect(accountConfusion).toBeLessThanOrEqual(0.25);
     // no personal data reaches the report
     const text = JSON.stringify(report.gaps.map((g) => [g.label, g.questions]));
     expect(text).not.toMatch(/@example\.|\+1 415|7946|jane\.doe/i);

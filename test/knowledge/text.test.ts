@@ -102,6 +102,29 @@ describe('local vectors', () => {
     expect(dot(row(m, 12), row(m, 0))).toBeCloseTo(1, 5); // "cancle" → "cancel"
     expect(dot(row(m, 13), row(m, 0))).toBeCloseTo(1, 5); // "cancelling orders" → cancel, order
   });
+
+  test('when two sentences or lines follow each other, then no bigram spans them', () => {
+    expect(contentWords('Delete my account.\nYou can reach me at [email].').starts).toEqual([2]);
+    const v = new Vectorizer();
+    for (let i = 0; i < 3; i++) {
+      v.add('delete my account\nyou can reach me at [email]');
+      v.add('rebate dollars. reach me at [phone]');
+      v.add('account reach'); // the only real "account reach" bigram
+    }
+    v.fit();
+    const names = (text: string) => {
+      const x = v.transform(text);
+      return [...x.indices].map((f) => v.featureName(f)).sort();
+    };
+    expect(names('delete my account\nyou can reach me')).toEqual([
+      'account',
+      'delete',
+      'delete account',
+      'reach',
+    ]);
+    expect(names('rebate dollars. reach me')).toEqual(['dollars', 'reach', 'rebate', 'rebate dollars']);
+    expect(names('account reach')).toEqual(['account', 'account reach', 'reach']);
+  });
 });
 
 describe('impact', () => {
