@@ -49,7 +49,7 @@ export const toEvent = (r: EventRow): StoredEvent => ({
  * Event types that never ask anything of Zendesk by themselves (no ticket is created or updated until an
  * agent connects or the contact ends); see Inbox.storeAndTriage.
  */
-export const QUIET_EVENT_TYPES = ['INITIATED', 'QUEUED', 'CONTACT_DATA_UPDATED'];
+export const QUIET_EVENT_TYPES = ['INITIATED', 'CONNECTED_TO_SYSTEM', 'QUEUED', 'CONTACT_DATA_UPDATED'];
 
 /** The durable inbox of contact events: written before 202, drained by the contact-sync worker. */
 export class Inbox {
@@ -69,12 +69,12 @@ export class Inbox {
   }
 
   /**
-   * store(), also saying which new events can wait for their conversation's next event instead of a job
-   * of their own (`quiet`): an INITIATED, QUEUED or CONTACT_DATA_UPDATED event of a conversation none of
-   * whose stored events asks anything of Zendesk yet. The event that does (CONNECTED_TO_AGENT,
-   * DISCONNECTED, …) comes later, and its job reads every pending event of the conversation; should it
-   * never come, the sweeper enqueues what is left. About half of a call's events are quiet, so this
-   * halves the jobs without changing what reaches Zendesk or when.
+   * store(), also saying which new events need no job (`quiet`): an INITIATED, CONNECTED_TO_SYSTEM,
+   * QUEUED or CONTACT_DATA_UPDATED event of a conversation none of whose stored events asks anything of
+   * Zendesk yet. Such an event is stored as done at once: nothing is owed for it, and the conversation's
+   * later events are read together with it (the sync reads every event of a conversation, whatever its
+   * status), so the event that does ask something (CONNECTED_TO_AGENT, DISCONNECTED, …) brings it in.
+   * Roughly half of a call's events are quiet: half the jobs, and nothing left for the sweeper.
    */
   async storeAndTriage(
     tenantId: string,
@@ -82,8 +82,8 @@ export class Inbox {
     source: 'eventbridge' | 'reconcile' = 'eventbridge',
   ): Promise<{ fresh: ContactEvent[]; quiet: Set<string> }> {
     if (events.length === 0) return { fresh: [], quiet: new Set() };
-    // RETURNING's sub-select sees the table as it was before this statement: an event that arrives in
-    // the same request as its conversation's first loud one is quiet, and that loud one's job reads both.
+    // The sub-select sees the table as it was before this statement: an event that arrives in the same
+    // request as its conversation's first loud one is quiet, and that loud one's job reads both.
     const inserted = await this.db.query<{ event_id: string; quiet: boolean }>(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($2::jsonb) AS e(event_id text, contact_id text, initial_contact_id text,
@@ -93,16 +93,20 @@ export class Inbox {
          INSERT INTO contact_legs (tenant_id, contact_id, initial_contact_id)
          SELECT DISTINCT $1, contact_id, initial_contact_id FROM input
          ON CONFLICT DO NOTHING
+       ), triaged AS (
+         SELECT i.*, i.event_type = ANY ($4::text[]) AND NOT EXISTS (
+                  SELECT 1 FROM contact_events o
+                   WHERE o.tenant_id = $1 AND o.initial_contact_id = i.initial_contact_id
+                     AND o.event_type <> ALL ($4::text[])) AS quiet
+           FROM input i
        )
-       INSERT INTO contact_events AS n (tenant_id, event_id, contact_id, initial_contact_id, event_type, channel,
-                                        event_time, detail, source)
-       SELECT $1, event_id, contact_id, initial_contact_id, event_type, channel, event_time, detail, $3 FROM input
+       INSERT INTO contact_events (tenant_id, event_id, contact_id, initial_contact_id, event_type, channel,
+                                   event_time, detail, source, status, processed_at)
+       SELECT $1, event_id, contact_id, initial_contact_id, event_type, channel, event_time, detail, $3,
+              CASE WHEN quiet THEN 'done' ELSE 'pending' END, CASE WHEN quiet THEN now() END
+         FROM triaged
        ON CONFLICT (tenant_id, event_id) DO NOTHING
-       RETURNING n.event_id,
-                 n.event_type = ANY ($4::text[]) AND NOT EXISTS (
-                   SELECT 1 FROM contact_events o
-                    WHERE o.tenant_id = $1 AND o.initial_contact_id = n.initial_contact_id
-                      AND o.event_type <> ALL ($4::text[])) AS quiet`,
+       RETURNING event_id, status = 'done' AS quiet`,
       [
         tenantId,
         JSON.stringify(
