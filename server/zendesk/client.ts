@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { createClient, type ZendeskClientOptions } from 'node-zendesk';
 import type { Logger } from 'pino';
 import type { ZendeskLimiter } from './rate-limit';
-import { headerValue, sendHttp, type RawResponse } from './transport';
+import { headerValue, ResponseTooLargeError, sendHttp, type RawResponse } from './transport';
 import {
   RateLimitedError,
   ZendeskError,
@@ -44,6 +44,13 @@ interface Exchange {
   status?: number;
   retryAfter?: string | null;
   body?: unknown;
+}
+
+/** transportFn ran without the exchange send() hands over (see handOff in createZendeskClient). */
+class HandOffError extends Error {
+  constructor() {
+    super('internal: the request reached the transport without its exchange');
+  }
 }
 
 /** The part of node-zendesk we call; its typings give `any` arguments and a `NodeModule` result. */
@@ -94,7 +101,7 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
       ): Promise<{ res: RawResponse; body: unknown }> {
         const exchange = handOff;
         handOff = undefined;
-        if (!exchange) throw new Error('internal: a Zendesk request was started outside send()');
+        if (!exchange) throw new HandOffError();
         const headers = { ...init.headers };
         if (exchange.idempotencyKey) headers['Idempotency-Key'] = exchange.idempotencyKey;
         exchange.sent = true;
@@ -155,8 +162,16 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
     const ms = Math.round(performance.now() - started);
     const status = exchange.status;
     if (!exchange.sent) {
-      // node-zendesk refused to build the request (e.g. missing credentials): a configuration error.
       const error = 'error' in outcome ? outcome.error : undefined;
+      // Our own hand-off missing (see handOff): a bug here, not in the contact, so the work stays
+      // pending (retriable) and shows up in the logs instead of failing the contact for good.
+      if (error instanceof HandOffError) {
+        log.error({ kind }, 'Zendesk request started without its exchange');
+        throw new ZendeskError(`Zendesk ${kind} not sent: ${error.message}`, undefined, true, undefined, {
+          cause: error,
+        });
+      }
+      // node-zendesk refused to build the request (e.g. missing credentials): a configuration error.
       throw new ZendeskError(
         `Zendesk ${kind} could not be sent: ${errorName(error)}`,
         undefined,
@@ -171,6 +186,10 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
 
     if (status === undefined) {
       const error = 'error' in outcome ? outcome.error : undefined;
+      if (error instanceof ResponseTooLargeError)
+        throw new ZendeskError(`Zendesk ${kind}: ${error.message}`, undefined, false, undefined, {
+          cause: error,
+        });
       const name = errorFields(error).name;
       const timedOut = name === 'TimeoutError' || name === 'AbortError';
       log.warn({ kind, ms, err: errorName(error) }, 'Zendesk request failed before an answer');

@@ -1,11 +1,13 @@
 import http from 'node:http';
 import https from 'node:https';
+import zlib from 'node:zlib';
 
 /**
  * node-zendesk's transport over node:http(s) with keep-alive agents, instead of its default (global
  * fetch). In Node 20, fetch (undici, web streams) costs several times the CPU of a plain request per
  * exchange, and the sync worker makes one or two Zendesk requests per contact event. Redirects are not
  * followed (credentials never travel to wherever a redirect points): a 3xx is returned as it is.
+ * Answers are asked for gzipped (exports and comment pages are large) and inflated here.
  */
 
 export interface RawResponse {
@@ -21,55 +23,111 @@ export interface RawRequest {
 }
 
 /** Node's system errors carry `code` (ECONNREFUSED, ECONNRESET, …); a timeout is named TimeoutError. */
+/** Node's system errors carry `code` (ECONNRESET, ECONNREFUSED, …); a timeout is named TimeoutError. */
 export class TransportTimeoutError extends Error {
   override readonly name = 'TimeoutError';
 }
 
+/** An answer no Zendesk API sends: asking again gets the same, so it is not worth a retry. */
+export class ResponseTooLargeError extends Error {
+  override readonly name = 'ResponseTooLargeError';
+}
+
+/**
+ * Idle sockets are closed after 4 s (or the server's Keep-Alive hint when shorter), before a server or
+ * proxy is likely to close them under a request: a request sent on a socket the other end is closing
+ * fails with ECONNRESET.
+ */
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 64 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }),
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4_000 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 64, timeout: 4_000 }),
 };
 
 /** Larger answers than any Zendesk API page (100 records with comments): a runaway, not data. */
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-export function sendHttp(uri: string, init: RawRequest, timeoutMs: number): Promise<RawResponse> {
+/**
+ * One exchange. A request that met a reset on a reused keep-alive socket before any answer is sent once
+ * more on a fresh one when that is safe: a GET, or a write carrying an Idempotency-Key (Zendesk answers a
+ * repeat with the first result). Other writes are left to the caller, which knows whether they landed.
+ */
+export async function sendHttp(uri: string, init: RawRequest, timeoutMs: number): Promise<RawResponse> {
+  const deadline = Date.now() + timeoutMs;
+  try {
+    return await sendOnce(uri, init, timeoutMs);
+  } catch (err) {
+    const safe = init.method === 'GET' || init.method === 'HEAD' || 'Idempotency-Key' in init.headers;
+    const left = deadline - Date.now();
+    if (!safe || !(err instanceof StaleSocketError) || left <= 0) throw unwrapStale(err);
+    return sendOnce(uri, init, left, true).catch((again: unknown) => {
+      throw unwrapStale(again);
+    });
+  }
+}
+
+/** A reset on a reused socket before any answer: the server had closed it (the cause is kept). */
+class StaleSocketError extends Error {
+  constructor(readonly original: Error) {
+    super(original.message);
+  }
+}
+const unwrapStale = (err: unknown) => (err instanceof StaleSocketError ? err.original : err);
+
+function sendOnce(uri: string, init: RawRequest, timeoutMs: number, fresh = false): Promise<RawResponse> {
   const url = new URL(uri);
   const agent =
     url.protocol === 'https:' ? agents['https:'] : url.protocol === 'http:' ? agents['http:'] : null;
   if (!agent) return Promise.reject(new Error(`unsupported protocol ${url.protocol}`));
   const body = init.body === undefined ? undefined : Buffer.from(init.body);
-  const headers: Record<string, string | number> = { ...init.headers };
+  const headers: Record<string, string | number> = { 'accept-encoding': 'gzip, deflate', ...init.headers };
   if (body) headers['content-length'] = body.length;
   const send = url.protocol === 'https:' ? https.request : http.request;
   return new Promise<RawResponse>((resolve, reject) => {
     let settled = false;
+    let answered = false;
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      reject(err);
+      const code = (err as { code?: unknown }).code;
+      const stale = !answered && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE');
+      reject(stale ? new StaleSocketError(err) : err);
     };
-    const req = send(url, { method: init.method, headers, agent }, (res) => {
+    // A retry goes out on a new socket, not on another idle one that may be as stale.
+    const options = fresh
+      ? { method: init.method, headers, agent: false as const }
+      : { method: init.method, headers, agent };
+    const req = send(url, options, (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > MAX_RESPONSE_BYTES) {
-          req.destroy(new Error(`Zendesk answer larger than ${MAX_RESPONSE_BYTES} bytes`));
+          const err = new ResponseTooLargeError(`Zendesk answer larger than ${MAX_RESPONSE_BYTES} bytes`);
+          req.destroy(err);
+          fail(err);
           return;
         }
         chunks.push(chunk);
       });
       res.on('end', () => {
         if (settled) return;
+        let text: string;
+        try {
+          text = decode(Buffer.concat(chunks, size), res.headers['content-encoding']).toString('utf8');
+        } catch (err) {
+          const tooLarge = (err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
+          fail(
+            tooLarge
+              ? new ResponseTooLargeError(`Zendesk answer inflates to more than ${MAX_RESPONSE_BYTES} bytes`)
+              : (err as Error),
+          );
+          return;
+        }
         settled = true;
         clearTimeout(timer);
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          text: Buffer.concat(chunks, size).toString('utf8'),
-        });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text });
       });
       res.on('error', fail);
       res.on('aborted', () => fail(Object.assign(new Error('response aborted'), { code: 'ECONNRESET' })));
@@ -83,6 +141,16 @@ export function sendHttp(uri: string, init: RawRequest, timeoutMs: number): Prom
     req.on('error', fail);
     req.end(body);
   });
+}
+
+/** The body as sent, whatever Content-Encoding we asked for was applied (at most MAX_RESPONSE_BYTES). */
+function decode(raw: Buffer, encoding: string | undefined): Buffer {
+  const e = (encoding ?? 'identity').trim().toLowerCase();
+  const limit = { maxOutputLength: MAX_RESPONSE_BYTES };
+  if (e === 'gzip' || e === 'x-gzip') return zlib.gunzipSync(raw, limit);
+  if (e === 'deflate') return zlib.inflateSync(raw, limit);
+  if (e === 'identity' || e === '') return raw;
+  throw new Error(`Zendesk answered with an unsupported Content-Encoding: ${e}`);
 }
 
 /** The first value of a response header, as fetch's Headers.get would give it. */

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import zlib from 'node:zlib';
 import { Writable } from 'node:stream';
 import nock from 'nock';
 import pino from 'pino';
@@ -332,5 +333,54 @@ describe('createZendeskClient', () => {
     const all = logLines.join('\n');
     expect(all).not.toContain('5551234567');
     expect(all).not.toContain(TOKEN);
+  });
+
+  it('when Zendesk answers gzipped, then the body is inflated (and gzip was asked for)', async () => {
+    scope
+      .get('/api/v2/users/search.json')
+      .query({ query: `phone:${PHONE}` })
+      .matchHeader('accept-encoding', /gzip/)
+      .reply(200, zlib.gzipSync(JSON.stringify({ users: [{ id: 5 }] })), {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+      });
+    await expect(client().findUserByPhone(PHONE, { priority: 'live' })).resolves.toBe(5);
+  });
+
+  it('when concurrent requests wait on the budget and go out in another order, then each carries its own Idempotency-Key', async () => {
+    // The limiter lets the later calls through first: the hand-off must still pair each request with its key.
+    const gates: Array<() => void> = [];
+    const limiter: ZendeskLimiter = {
+      acquire: () => new Promise<void>((resolve) => gates.push(resolve)),
+      block: async () => undefined,
+    };
+    const seen: Array<{ subject: string; key: string | undefined }> = [];
+    scope
+      .post('/api/v2/tickets.json')
+      .times(3)
+      .reply(function (_uri, body) {
+        const key = this.req.headers['idempotency-key'];
+        seen.push({
+          subject: (body as { ticket: { subject: string } }).ticket.subject,
+          key: Array.isArray(key) ? key[0] : key,
+        });
+        return [201, { ticket: { id: seen.length } }];
+      });
+    const zd = client({ limiter });
+    const calls = (['a', 'b', 'c'] as const).map((s) =>
+      zd.createTicket(
+        { subject: s, comment: { body: 'x', public: false } },
+        s === 'b' ? { priority: 'live' } : { priority: 'live', idempotencyKey: `key-${s}` },
+      ),
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(gates).toHaveLength(3);
+    for (const open of gates.reverse()) open();
+    await Promise.all(calls);
+    expect(seen.sort((x, y) => x.subject.localeCompare(y.subject))).toEqual([
+      { subject: 'a', key: 'key-a' },
+      { subject: 'b', key: undefined },
+      { subject: 'c', key: 'key-c' },
+    ]);
   });
 });
