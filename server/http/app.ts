@@ -122,7 +122,7 @@ export function createApp(deps: AppDeps): Express {
       // is not "down", and the producer connection has no offline queue to hide it.
       check(async () => {
         if (deps.redis.status !== 'ready' && deps.redis.status !== 'end')
-          await waitForRedis(deps.redis, 2000);
+          await waitForRedis(deps.redis, 1500);
         return deps.redis.ping();
       }, 'redis'),
     ]);

@@ -6,7 +6,7 @@ import type { Queues } from '../queues/contracts';
 import type { Tenant, TenantRepo } from '../tenants/repo';
 import type { Metrics } from '../metrics';
 import { sha256 } from '../store/crypto';
-import { byteLimit, readBody } from './raw-body';
+import { byteLimit, closeAfter, readBody } from './raw-body';
 import { AppError, BadRequestError, ForbiddenError, UnauthorizedError, UnavailableError } from '../errors';
 
 export interface ConnectEventsDeps {
@@ -141,7 +141,10 @@ export function connectEventsIntake(deps: ConnectEventsDeps): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     if (req.method !== 'POST' || pathOf(req.url) !== PATH) return next();
     if (deps.requestId) req.id = deps.requestId(req, res);
-    deliver(req, res).catch((err: unknown) => next(refused(req, err)));
+    deliver(req, res).catch((err: unknown) => {
+      closeAfter(err, res);
+      next(refused(req, err));
+    });
   };
 }
 

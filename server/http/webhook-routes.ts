@@ -6,7 +6,7 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyZendeskSignature } from '../b
 import { webhookPayloadSchema } from '../billing/types';
 import type { Queues } from '../queues/contracts';
 import { BadRequestError, UnauthorizedError, UnavailableError } from '../errors';
-import { readBody } from './raw-body';
+import { closeAfter, readBody } from './raw-body';
 import { WakeUps } from '../billing/wakeups';
 
 export interface WebhookRoutesDeps {
@@ -119,7 +119,10 @@ export function webhookIntake(deps: WebhookRoutesDeps): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const tenantId = req.method === 'POST' ? tenantOf(req.url) : null;
     if (tenantId === null) return next();
-    deliver(req, res, tenantId).catch(next);
+    deliver(req, res, tenantId).catch((err: unknown) => {
+      closeAfter(err, res);
+      next(err);
+    });
   };
 }
 

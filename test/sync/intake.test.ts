@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -73,6 +74,21 @@ describe('POST /v1/connect/events', () => {
       'content-type': 'application/json',
     });
     expect(res.status).toBe(413);
+    // The unread rest of the body must not be taken for a next request on this connection.
+    expect(res.headers.get('connection')).toBe('close');
+    expect(await rows()).toBe(before);
+  });
+
+  test('when the body is compressed, then 415 names the encoding and nothing is stored', async () => {
+    const before = await rows();
+    const e = envelope(h.connect.instanceArn, { contactId: 'gz', eventType: 'INITIATED' });
+    const res = await raw(gzipSync(JSON.stringify(e)), {
+      authorization: `Bearer ${h.tenant.ingestKey}`,
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
+    expect(res.status).toBe(415);
+    expect(await res.json()).toMatchObject({ error: { message: expect.stringContaining('gzip') } });
     expect(await rows()).toBe(before);
   });
 
