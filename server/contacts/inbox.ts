@@ -94,11 +94,17 @@ export class Inbox {
          SELECT DISTINCT $1, contact_id, initial_contact_id FROM input
          ON CONFLICT DO NOTHING
        ), triaged AS (
-         SELECT i.*, i.event_type = ANY ($4::text[]) AND NOT EXISTS (
-                  SELECT 1 FROM contact_events o
-                   WHERE o.tenant_id = $1 AND o.initial_contact_id = i.initial_contact_id
-                     AND o.event_type <> ALL ($4::text[])) AS quiet
+         -- A LATERAL probe with LIMIT 1, not NOT EXISTS: with a generic plan and a young table's statistics
+         -- the planner turned NOT EXISTS into a hashed sub-plan reading every row of the tenant, per
+         -- statement (intake slowed down as the inbox grew); this is one index probe per event whatever
+         -- the statistics say.
+         SELECT i.*, i.event_type = ANY ($4::text[]) AND loud.found IS NULL AS quiet
            FROM input i
+           LEFT JOIN LATERAL (
+             SELECT 1 AS found FROM contact_events o
+              WHERE o.tenant_id = $1 AND o.initial_contact_id = i.initial_contact_id
+                AND o.event_type <> ALL ($4::text[])
+              LIMIT 1) loud ON true
        )
        INSERT INTO contact_events (tenant_id, event_id, contact_id, initial_contact_id, event_type, channel,
                                    event_time, detail, source, status, processed_at)

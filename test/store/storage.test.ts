@@ -11,7 +11,8 @@ const ARN = 'arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-
 const event = (over: Partial<ContactEvent> = {}): ContactEvent => ({
   eventId: crypto.randomUUID(),
   time: '2026-11-23T10:00:00Z',
-  eventType: 'INITIATED',
+  // Loud by default (it asks something of Zendesk): quiet ones are stored as handled, see the triage test.
+  eventType: 'CONNECTED_TO_AGENT',
   contactId: 'c-1',
   initialContactId: 'c-1',
   instanceArn: ARN,
@@ -111,6 +112,38 @@ describe.each(backends())('storage on %s', (kind) => {
     expect(rows).toHaveLength(2);
     expect(rows.every((r) => r.status === 'pending')).toBe(true);
     expect(await inbox.knownContactIds('acme', ['c-1', 'c-2'])).toEqual(new Set(['c-1']));
+  });
+
+  test('when events are triaged, then quiet ones of a conversation with nothing loud yet are stored as handled, and the rest pending', async () => {
+    await tenants.create({ subdomain: 'acme', credentials: { kind: 'oauth', token: 'x' } }, false);
+    const inbox = new Inbox(t.db);
+    const initiated = event({ eventType: 'INITIATED' });
+    const queued = event({ eventType: 'QUEUED' });
+    const connected = event({ eventType: 'CONNECTED_TO_AGENT' });
+    const late = event({ eventType: 'CONTACT_DATA_UPDATED' });
+    const other = event({ eventType: 'INITIATED', contactId: 'c-2', initialContactId: 'c-2' });
+    // A quiet event and the conversation's first loud one in one request: the quiet one needs no job.
+    const first = await inbox.storeAndTriage('acme', [initiated, queued, connected]);
+    expect(first.fresh.map((e) => e.eventId)).toEqual([initiated, queued, connected].map((e) => e.eventId));
+    expect(first.quiet).toEqual(new Set([initiated.eventId, queued.eventId]));
+    // After a loud event, a quiet one of the same conversation is owed a job; another conversation's is not.
+    const second = await inbox.storeAndTriage('acme', [late, other]);
+    expect(second.quiet).toEqual(new Set([other.eventId]));
+    const status = Object.fromEntries(
+      [...(await inbox.forContact('acme', 'c-1')), ...(await inbox.forContact('acme', 'c-2'))].map((e) => [
+        e.eventId,
+        e.status,
+      ]),
+    );
+    expect(status).toEqual({
+      [initiated.eventId]: 'done',
+      [queued.eventId]: 'done',
+      [connected.eventId]: 'pending',
+      [late.eventId]: 'pending',
+      [other.eventId]: 'done',
+    });
+    // A repeat is neither fresh nor quiet.
+    expect(await inbox.storeAndTriage('acme', [initiated])).toEqual({ fresh: [], quiet: new Set() });
   });
 
   test('when two workers lease one conversation, then the second is refused until the first releases', async () => {
