@@ -47,33 +47,10 @@ const agents = {
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /**
- * One exchange. A request that met a reset on a reused keep-alive socket before any answer is sent once
- * more on a fresh one when that is safe: a GET, or a write carrying an Idempotency-Key (Zendesk answers a
- * repeat with the first result). Other writes are left to the caller, which knows whether they landed.
+ * One exchange. A reset on a kept-alive socket the server was closing surfaces as a network error (code
+ * ECONNRESET), which callers treat as retriable; the idle timeout above makes it rare.
  */
-export async function sendHttp(uri: string, init: RawRequest, timeoutMs: number): Promise<RawResponse> {
-  const deadline = Date.now() + timeoutMs;
-  try {
-    return await sendOnce(uri, init, timeoutMs);
-  } catch (err) {
-    const safe = init.method === 'GET' || init.method === 'HEAD' || 'Idempotency-Key' in init.headers;
-    const left = deadline - Date.now();
-    if (!safe || !(err instanceof StaleSocketError) || left <= 0) throw unwrapStale(err);
-    return sendOnce(uri, init, left, true).catch((again: unknown) => {
-      throw unwrapStale(again);
-    });
-  }
-}
-
-/** A reset on a reused socket before any answer: the server had closed it (the cause is kept). */
-class StaleSocketError extends Error {
-  constructor(readonly original: Error) {
-    super(original.message);
-  }
-}
-const unwrapStale = (err: unknown) => (err instanceof StaleSocketError ? err.original : err);
-
-function sendOnce(uri: string, init: RawRequest, timeoutMs: number, fresh = false): Promise<RawResponse> {
+export function sendHttp(uri: string, init: RawRequest, timeoutMs: number): Promise<RawResponse> {
   const url = new URL(uri);
   const agent =
     url.protocol === 'https:' ? agents['https:'] : url.protocol === 'http:' ? agents['http:'] : null;
@@ -84,21 +61,13 @@ function sendOnce(uri: string, init: RawRequest, timeoutMs: number, fresh = fals
   const send = url.protocol === 'https:' ? https.request : http.request;
   return new Promise<RawResponse>((resolve, reject) => {
     let settled = false;
-    let answered = false;
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      const code = (err as { code?: unknown }).code;
-      const stale = !answered && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE');
-      reject(stale ? new StaleSocketError(err) : err);
+      reject(err);
     };
-    // A retry goes out on a new socket, not on another idle one that may be as stale.
-    const options = fresh
-      ? { method: init.method, headers, agent: false as const }
-      : { method: init.method, headers, agent };
-    const req = send(url, options, (res) => {
-      answered = true;
+    const req = send(url, { method: init.method, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
