@@ -58,7 +58,7 @@ export class Inbox {
   /**
    * Stores events once per (tenant, event id), and maps each transfer leg's contact id to its
    * conversation, in one statement (atomic without a transaction, one round trip). Returns the events
-   * that were new.
+   * that were new; quiet ones are stored as handled (see storeAndTriage).
    */
   async store(
     tenantId: string,

@@ -45,9 +45,12 @@ export async function reconcileTenant(
     if (page.length >= 100) await flush();
   }
   await flush();
-  const fresh = await deps.inbox.store(tenant.id, found, 'reconcile');
+  const { fresh, quiet } = await deps.inbox.storeAndTriage(tenant.id, found, 'reconcile');
+  // As at intake: an event stored as handled (a live contact not yet connected) needs no job.
   await deps.queues.enqueueContactSync(
-    fresh.map((e) => ({ tenantId: tenant.id, eventId: e.eventId, initialContactId: e.initialContactId })),
+    fresh
+      .filter((e) => !quiet.has(e.eventId))
+      .map((e) => ({ tenantId: tenant.id, eventId: e.eventId, initialContactId: e.initialContactId })),
     (p) => !p.eventId.endsWith('DISCONNECTED'),
   );
   if (fresh.length)

@@ -116,7 +116,7 @@ export function connectEventsIntake(deps: ConnectEventsDeps): RequestHandler {
     if (duplicates) deps.metrics.intake.inc({ outcome: 'duplicate' }, duplicates);
     const live = new Set(fresh.filter((e) => LIVE_EVENTS.has(e.eventType)).map((e) => e.eventId));
     try {
-      // Quiet events wait for their conversation's next event (or the sweeper): no job of their own.
+      // Quiet events were stored as handled: their conversation's next event's job reads them.
       await deps.queues.enqueueContactSync(
         fresh
           .filter((e) => !quiet.has(e.eventId))

@@ -191,7 +191,7 @@ export function createZendeskClient(opts: ZendeskClientOpts): ZendeskApi {
           cause: error,
         });
       const name = errorFields(error).name;
-      const timedOut = name === 'TimeoutError' || name === 'AbortError';
+      const timedOut = name === 'TimeoutError';
       log.warn({ kind, ms, err: errorName(error) }, 'Zendesk request failed before an answer');
       throw new ZendeskError(
         timedOut

@@ -22,7 +22,6 @@ export interface RawRequest {
   body?: string | Buffer;
 }
 
-/** Node's system errors carry `code` (ECONNREFUSED, ECONNRESET, …); a timeout is named TimeoutError. */
 /** Node's system errors carry `code` (ECONNRESET, ECONNREFUSED, …); a timeout is named TimeoutError. */
 export class TransportTimeoutError extends Error {
   override readonly name = 'TimeoutError';

@@ -83,12 +83,21 @@ describe('billing drain', () => {
     }
   });
 
-  test('when Zendesk answers 429, then the ticket waits without an attempt counted and is recorded once the wait is over', async () => {
+  /** A ticket solved while Zendesk's comment reads fail as told; its solved event delivered. */
+  const solvedWhileZendeskFails = async (...fault: Parameters<Harness['zendesk']['failNext']>) => {
     h = await startHarness({ queues: [QUEUES.billingTicket] });
     const z = await setUpWebhooks(h);
     const t = newTicket(h, { requesterId: customer(), at: solvedAt });
-    h.zendesk.failNext(1, 429, { kind: 'ticket_comments', headers: { 'Retry-After': '1' } });
+    h.zendesk.failNext(...fault);
     await deliver(h, z, event('solved', t.id, solvedAt));
+    return t;
+  };
+
+  test('when Zendesk answers 429, then the ticket waits without an attempt counted and is recorded once the wait is over', async () => {
+    const t = await solvedWhileZendeskFails(1, 429, {
+      kind: 'ticket_comments',
+      headers: { 'Retry-After': '1' },
+    });
     await settled(h, t.id);
     expect(commentReads(t.id)).toBe(2);
     expect(await eventRows(t.id)).toEqual([{ status: 'done', attempts: 0, last_error: null }]);
@@ -96,11 +105,7 @@ describe('billing drain', () => {
   });
 
   test('when Zendesk fails with a 500, then the attempt is counted and the ticket retried after a backoff', async () => {
-    h = await startHarness({ queues: [QUEUES.billingTicket] });
-    const z = await setUpWebhooks(h);
-    const t = newTicket(h, { requesterId: customer(), at: solvedAt });
-    h.zendesk.failNext(2, 500, { kind: 'ticket_comments' });
-    await deliver(h, z, event('solved', t.id, solvedAt));
+    const t = await solvedWhileZendeskFails(2, 500, { kind: 'ticket_comments' });
     await settled(h, t.id);
     expect(commentReads(t.id)).toBe(3);
     // Both failures counted; the error is cleared once the ticket is done.
@@ -109,11 +114,7 @@ describe('billing drain', () => {
   });
 
   test('when Zendesk refuses to show the ticket (403), then its events fail with the reason and are not retried', async () => {
-    h = await startHarness({ queues: [QUEUES.billingTicket] });
-    const z = await setUpWebhooks(h);
-    const t = newTicket(h, { requesterId: customer(), at: solvedAt });
-    h.zendesk.failNext(1, 403, { kind: 'ticket_comments' });
-    await deliver(h, z, event('solved', t.id, solvedAt));
+    const t = await solvedWhileZendeskFails(1, 403, { kind: 'ticket_comments' });
     await h.until(async () => (await eventRows(t.id))[0]?.status === 'failed', 20_000);
     expect((await eventRows(t.id))[0]!.last_error).toMatch(/403/);
     await new Promise((r) => setTimeout(r, 2500)); // longer than the sweep interval and its delay
